@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+:
+#   make demo   build .venv if missing, then grade a handful of demo submissions
+#   make test   build .venv if missing, then lint and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# nbgrader runs the `alembic` executable when it creates a gradebook: it must be on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: setup test lint demo lab release clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "make: Python 3.11 or newer is needed, found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+demo: setup
+	$(BIN)/python -m autograder demo
+
+lab: setup
+	$(BIN)/jupyter lab $(ALLOW_ROOT) release/activation_derivatives/activation_derivatives.ipynb
+
+# Regenerate release/ from source/ (release/ is never edited by hand).
+release: setup
+	$(BIN)/nbgrader generate_assignment activation_derivatives --force --log-level=WARN
+
+clean:
+	rm -rf demo_output submitted autograded feedback gradebook.db

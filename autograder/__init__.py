@@ -1,0 +1,1 @@
+"""The grading pipeline of the activation-derivatives course (python -m autograder)."""

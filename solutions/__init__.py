@@ -1,0 +1,1 @@
+"""Reference solutions for the activation-derivatives course module."""
