@@ -1,0 +1,288 @@
+"""`python -m autograder check NOTEBOOK`: run a notebook's visible tests and say what passes.
+
+For learners and self-study. It needs nothing but the notebook: no gradebook, no reference
+solutions. The notebook runs top to bottom in a fresh kernel, like "Restart and Run All"; hidden
+tests are left out (they run when the work is graded). A test fails when it raises or writes to
+stderr, the same rule nbgrader applies when it grades. Unlike ``nbgrader validate``, the exit
+status says the result: 0 when every visible test passes, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+
+TIMED_OUT = "autograder.check: cell timed out"  # marks nbclient's reply for a stopped cell
+TIMEOUT = 10.0  # seconds per cell, as when the work is graded (nbgrader_config.py)
+MESSAGE_WIDTH = 160  # a failure message is cut to this many characters: it names one input
+HIDDEN_TESTS = re.compile(
+    r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+@dataclass
+class Test:
+    """One visible test cell and what happened when it ran."""
+
+    grade_id: str
+    index: int
+    error: str | None = None  # None when it passed
+    ran: bool = False
+
+
+@dataclass
+class Function:
+    """A learner function, the error its own cell raised (if any) and its visible tests."""
+
+    name: str
+    cell_error: str | None = None
+    tests: list[Test] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(test.ran and test.error is None for test in self.tests)
+
+
+class NotebookError(Exception):
+    """The notebook cannot be checked; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the notebook
+# --------------------------------------------------------------------------------------------
+
+
+def _meta(cell: NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def load(path: Path) -> NotebookNode:
+    """Read `path` as a notebook, or raise NotebookError with a message a learner can act on."""
+    if not path.exists():
+        raise NotebookError(f"{path}: no such file. Give the path of your .ipynb notebook.")
+    if path.is_dir():
+        raise NotebookError(f"{path} is a folder. Give the path of your .ipynb notebook inside it.")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except nbformat.reader.NotJSONError:
+        raise NotebookError(
+            f"{path} is not a notebook (it is not JSON). If you edited it in a text editor, "
+            "download a fresh copy and copy your answers over."
+        ) from None
+    except (UnicodeDecodeError, ValueError, KeyError, AttributeError) as error:
+        raise NotebookError(f"{path} is not a notebook Jupyter can read: {error}") from None
+    if not isinstance(nb.get("cells"), list):
+        raise NotebookError(f"{path} is not a notebook: it has no cells.")
+    return nb
+
+
+def _only_docstring(source: str) -> bool:
+    """True when `source` holds no statement besides string literals and `pass`."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False  # run it: the error is worth reporting
+    return all(
+        isinstance(node, ast.Pass)
+        or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        for node in tree.body
+    )
+
+
+def plan(nb: NotebookNode) -> tuple[dict[str, Function], dict[int, Test], int]:
+    """Group the visible test cells by the function they test.
+
+    Returns the functions (by name, in notebook order), the tests by cell index, and how many
+    test cells are hidden-only (nothing left to run once the hidden block is removed).
+    Hidden blocks are cut out of the cells in place, so the instructor's source works too.
+    """
+    names = [
+        _meta(c)["grade_id"]
+        for c in nb.cells
+        if _meta(c).get("solution") and _meta(c).get("grade_id") and c.cell_type == "code"
+    ]
+    functions = {name: Function(name) for name in names}
+    tests: dict[int, Test] = {}
+    hidden_only = 0
+    for index, cell in enumerate(nb.cells):
+        meta = _meta(cell)
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        grade_id = str(meta.get("grade_id") or f"cell {index + 1}")
+        cell.source = HIDDEN_TESTS.sub("", cell.source)
+        if _only_docstring(cell.source):
+            hidden_only += 1
+            continue
+        # The longest function name that prefixes the grade_id ("relu_derivative_at_zero" tests
+        # relu_derivative, not relu); a test of no known function is listed under its own id.
+        owners = [n for n in names if grade_id == n or grade_id.startswith(n + "_")]
+        owner = max(owners, key=len) if owners else grade_id
+        function = functions.setdefault(owner, Function(owner))
+        test = Test(grade_id, index)
+        function.tests.append(test)
+        tests[index] = test
+    return {n: f for n, f in functions.items() if f.tests}, tests, hidden_only
+
+
+# --------------------------------------------------------------------------------------------
+# Running it
+# --------------------------------------------------------------------------------------------
+
+
+def _short(text: str) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= MESSAGE_WIDTH else line[: MESSAGE_WIDTH - 1] + "…"
+
+
+def describe_error(ename: str, evalue: str) -> str:
+    """A one-line, learner-facing account of an exception raised in a cell."""
+    if ename == "NotImplementedError":
+        return "not written yet (the function still raises NotImplementedError)"
+    if ename == "NameError":
+        return _short(f"NameError: {evalue} (is the cell that defines it run, and free of errors?)")
+    return _short(f"{ename}: {evalue}" if evalue else ename)
+
+
+def cell_error(cell: NotebookNode) -> str | None:
+    """Why a cell counts as failed (an error, or text on stderr), or None if it did not fail."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            return describe_error(output.ename, output.evalue)
+        if output.output_type == "stream" and output.name == "stderr":
+            first = next((ln for ln in output.text.splitlines() if ln.strip()), "")
+            return _short(f"wrote to stderr, which fails the test when graded: {first}")
+    return None
+
+
+def execute(nb: NotebookNode, folder: Path, timeout: float) -> tuple[dict[int, str | None], str]:
+    """Run every code cell in order in one fresh kernel.
+
+    Returns the failure (or None) of each cell that ran, by index, and why the run stopped
+    early ("" when every cell ran). A cell that runs past `timeout` is interrupted and the run
+    goes on; if the kernel dies, the cells after it do not run.
+    """
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        interrupt_on_timeout=True,
+        error_on_timeout={"ename": TIMED_OUT, "evalue": ""},
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+    )
+    replies: dict[int, dict] = {}
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(
+        cell_index, execute_reply.get("content", {}) if execute_reply else {}
+    )
+    results: dict[int, str | None] = {}
+    stopped = ""
+    # The kernel's own stderr (ipykernel's start-up warnings) would only confuse a learner.
+    with client.setup_kernel(stderr=subprocess.DEVNULL):
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                client.execute_cell(cell, index)
+            except DeadKernelError:
+                results[index] = "the kernel died (sys.exit, os._exit or running out of memory?)"
+                stopped = f"the kernel died in cell {index + 1}; the cells after it did not run"
+                break
+            reply = replies.get(index, {})
+            if reply.get("ename") == TIMED_OUT:
+                results[index] = (
+                    f"still running after {timeout:g} s, so it was stopped (endless loop?)"
+                )
+                continue
+            error = cell_error(cell)
+            if error is None and reply.get("status") == "error":
+                error = describe_error(reply.get("ename", "Error"), reply.get("evalue", ""))
+            results[index] = error
+    return results, stopped
+
+
+# --------------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------------
+
+
+def report(functions: dict[str, Function], hidden_only: int, stopped: str, out: TextIO) -> int:
+    """Print one line per function (and its failures), then a total; return the exit status."""
+    width = max(len(name) for name in functions)
+    for function in functions.values():
+        passed = sum(t.ran and t.error is None for t in function.tests)
+        mark = "PASS" if function.passed else "FAIL"
+        print(f"  {mark}  {function.name:<{width}}  {passed}/{len(function.tests)} tests", file=out)
+        if function.passed:
+            continue
+        if function.cell_error:
+            print(f"        its cell: {function.cell_error}", file=out)
+        for test in function.tests:
+            if not test.ran:
+                print(f"        {test.grade_id}: did not run", file=out)
+            elif test.error:
+                print(f"        {test.grade_id}: {test.error}", file=out)
+    tests = [t for f in functions.values() for t in f.tests]
+    passed = sum(t.ran and t.error is None for t in tests)
+    good = sum(f.passed for f in functions.values())
+    print(file=out)
+    if stopped:
+        print(f"Stopped early: {stopped}.", file=out)
+    print(
+        f"{good} of {len(functions)} functions pass all their visible tests "
+        f"({passed} of {len(tests)} tests).",
+        file=out,
+    )
+    if hidden_only:
+        more = (
+            "1 more test is hidden; it runs"
+            if hidden_only == 1
+            else (f"{hidden_only} more tests are hidden; they run")
+        )
+        print(f"{more} when your work is graded.", file=out)
+    return 0 if passed == len(tests) else 1
+
+
+def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) -> int:
+    """Check `notebook`; print the result; return 0 if every visible test passes, else 1."""
+    out = out or sys.stdout
+    notebook = Path(notebook)
+    try:
+        nb = load(notebook)
+        functions, tests, hidden_only = plan(nb)
+        if not functions:
+            raise NotebookError(
+                f"{notebook} has no visible tests to run. Is it the course's notebook, with its "
+                "cells' nbgrader metadata intact?"
+            )
+    except NotebookError as error:
+        print(f"check: {error}", file=out)
+        return 1
+
+    print(f"Checking {notebook.name} (visible tests; each cell may run {timeout:g} s)...", file=out)
+    try:
+        results, stopped = execute(nb, notebook.resolve().parent, timeout)
+    except Exception as error:  # the kernel could not start: nothing was checked
+        print(f"check: could not run {notebook}: {type(error).__name__}: {error}", file=out)
+        return 1
+    solution_index = {
+        _meta(c).get("grade_id"): i for i, c in enumerate(nb.cells) if _meta(c).get("solution")
+    }
+    for function in functions.values():
+        index = solution_index.get(function.name)
+        if index is not None and results.get(index):
+            function.cell_error = results[index]
+    for index, test in tests.items():
+        test.ran = index in results
+        test.error = results.get(index)
+    return report(functions, hidden_only, stopped, out)
