@@ -1,0 +1,234 @@
+"""The notebooks work in a real JupyterLab driven by a real browser (headless Chromium).
+
+One JupyterLab server (from .venv, on 127.0.0.1, serving a temporary copy of the notebooks) is
+shared by the tests of this module. Each test opens a notebook, clicks Run > Run All Cells,
+waits until every code cell has run, saves it with File > Save Notebook and then checks both
+what the page shows (the DOM) and what JupyterLab wrote to the copy on disk.
+
+Screenshots go to a temporary directory; with UPDATE_SCREENSHOTS=1 they overwrite the ones in
+tests/screenshots/ that the README shows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import browser_support as bs
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ASSIGNMENT = "activation_derivatives"
+NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+RELEASE = f"release/{NOTEBOOK}"
+SOURCE = f"source/{NOTEBOOK}"
+# Wide enough for code and figures side by side with the margins; tall enough to show a
+# markdown explanation, a code cell and a figure in one screenshot.
+VIEWPORT = {"width": 1280, "height": 1000}
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium; the only reason to skip the browser tests is that it is missing."""
+    executable = bs.find_chromium()
+    if executable is None:
+        pytest.skip(
+            f"Chromium was not found, so JupyterLab cannot be tested in a browser. "
+            f"{bs.INSTALL_HINT}"
+        )
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        try:
+            chromium = bs.launch_chromium(playwright, executable)
+        except PlaywrightError as error:
+            pytest.skip(
+                f"Chromium at {executable} could not be started: "
+                f"{str(error).splitlines()[0]}. {bs.INSTALL_HINT}"
+            )
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(browser, tmp_path_factory):
+    """A JupyterLab server on a temporary copy of the release and source notebooks."""
+    root = tmp_path_factory.mktemp("lab-root")
+    for relpath in (RELEASE, SOURCE):
+        original = bs.REPO / relpath
+        assert original.is_file(), (
+            f"{relpath} is missing: the browser test needs it. Write the source notebook, then "
+            f"run `make release` to generate the release one."
+        )
+        # copy the whole assignment folder, in case the notebook reads files beside it
+        shutil.copytree(
+            original.parent,
+            root / Path(relpath).parent,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+        )
+    server = bs.start_lab(root, tmp_path_factory.mktemp("lab-home"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # ms for single clicks/selectors on a busy 2-core machine
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path) -> Path:
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        target = bs.REPO / "tests" / "screenshots"
+        target.mkdir(exist_ok=True)
+        return target
+    return tmp_path
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the saved notebook
+
+
+def cell_label(cell, index: int) -> str:
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"cell {index} ({grade_id})" if grade_id else f"cell {index}"
+
+
+def error_outputs(nb) -> list[tuple[str, str, str]]:
+    """(cell label, exception name, exception message) of every error output."""
+    return [
+        (cell_label(cell, i), out.ename, out.evalue)
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "error"
+    ]
+
+
+def png_outputs(nb) -> list[str]:
+    """Label of the cell of every PNG image output (matplotlib's inline figures)."""
+    return [
+        cell_label(cell, i)
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if "image/png" in out.get("data", {})
+    ]
+
+
+def run_notebook(page, lab, relpath: str):
+    """Open, Run All Cells, save; return the saved notebook and what the page shows per cell."""
+    bs.open_notebook(page, lab, relpath)
+    bs.run_all_cells(page, lab)
+    bs.save_notebook(page, lab.root / relpath)
+    shown = bs.notebook_outputs(page)
+    saved = nbformat.read(lab.root / relpath, as_version=4)
+    assert len(shown) == len(saved.cells), (
+        f"The page shows {len(shown)} cells but {relpath} has {len(saved.cells)}: some cells "
+        f"were not rendered."
+    )
+    return saved, shown
+
+
+def check_figures_render(saved, shown, relpath: str) -> None:
+    figures = png_outputs(saved)
+    assert figures, f"Run All produced no matplotlib figure (no image/png output) in {relpath}."
+    images = [(cell["index"], image) for cell in shown for image in cell["images"]]
+    assert len(images) == len(figures), (
+        f"{relpath}: the kernel sent {len(figures)} figures ({figures}) but the page shows "
+        f"{len(images)} images."
+    )
+    broken = [index for index, image in images if not image["loaded"]]
+    assert not broken, f"{relpath}: the figure images of cells {broken} did not load in the page."
+
+
+def check_math_renders(saved, shown, relpath: str) -> None:
+    has_math = any(c.cell_type == "markdown" and "$" in c.source for c in saved.cells)
+    if has_math:
+        assert sum(cell["math"] for cell in shown) > 0, (
+            f"{relpath}: markdown cells contain $...$ math but MathJax rendered none of it."
+        )
+    bad = [(cell["index"], cell["mathErrors"]) for cell in shown if cell["mathErrors"]]
+    assert not bad, f"{relpath}: MathJax could not typeset this LaTeX (cell, error): {bad}"
+
+
+def first_cell_with_image(shown) -> int:
+    return next(cell["index"] for cell in shown if cell["images"])
+
+
+# --------------------------------------------------------------------------------------------
+# Tests
+
+
+def test_release_notebook_run_all_shows_the_stub_errors_and_renders_the_figures(
+    page, lab, screenshot_dir
+):
+    saved, shown = run_notebook(page, lab, RELEASE)
+
+    errors = error_outputs(saved)
+    assert errors, (
+        "Run All on the untouched release notebook raised no error, but every learner "
+        "function is a stub that raises NotImplementedError."
+    )
+    unexpected = [e for e in errors if e[1] != "NotImplementedError"]
+    assert not unexpected, (
+        "In the untouched release notebook every error should come from a stub "
+        f"(NotImplementedError); these cells raised something else: {unexpected}"
+    )
+    shown_errors = [text for cell in shown for text in cell["errors"]]
+    assert sum("NotImplementedError" in text for text in shown_errors) == len(errors), (
+        f"The saved notebook has {len(errors)} NotImplementedError outputs but the page shows "
+        f"{sum('NotImplementedError' in t for t in shown_errors)} of them."
+    )
+    check_figures_render(saved, shown, RELEASE)
+    check_math_renders(saved, shown, RELEASE)
+
+    bs.hide_side_panels(page)
+    bs.scroll_cell_to_top(page, 0)
+    page.screenshot(path=screenshot_dir / "release_notebook.png")
+    bs.scroll_cell_to_top(page, max(first_cell_with_image(shown) - 2, 0))
+    page.screenshot(path=screenshot_dir / "release_notebook_figure.png")
+
+
+def test_source_notebook_run_all_passes_every_test_cell_and_renders_the_figures(
+    page, lab, screenshot_dir
+):
+    saved, shown = run_notebook(page, lab, SOURCE)
+
+    grade_cells = [
+        cell
+        for cell in saved.cells
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
+    ]
+    assert grade_cells, f"{SOURCE} has no nbgrader test (grade) cells."
+    errors = error_outputs(saved)
+    assert not errors, (
+        f"Run All on the source notebook (the reference solution) should pass every test cell; "
+        f"these cells raised: {errors}"
+    )
+    stderr_shown = [(cell["index"], cell["errors"]) for cell in shown if cell["errors"]]
+    assert not stderr_shown, (
+        f"{SOURCE}: the page shows error/stderr output in these cells (nbgrader gives no points "
+        f"to a test cell that writes to stderr): {stderr_shown}"
+    )
+    check_figures_render(saved, shown, SOURCE)
+    check_math_renders(saved, shown, SOURCE)
+
+    bs.hide_side_panels(page)
+    bs.scroll_cell_to_top(page, max(first_cell_with_image(shown) - 2, 0))
+    page.screenshot(path=screenshot_dir / "source_notebook_run_all.png")
