@@ -1,0 +1,180 @@
+"""`python -m autograder check NOTEBOOK`: the learner's self-check of the visible tests."""
+
+import io
+import subprocess
+import sys
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder import check
+from autograder.submissions import (
+    COMMON_MISTAKES,
+    correct_answers,
+    make_submission,
+    write_class,
+)
+
+
+def _run(nb, tmp_path, **kwargs):
+    """Write `nb` to tmp_path and check it; return (exit status, printed text)."""
+    (path,) = write_class(tmp_path, {"learner": nb}, layout="flat")
+    out = io.StringIO()
+    status = check.run(path, out=out, **kwargs)
+    return status, out.getvalue()
+
+
+def _cell(grade_id, source, *, solution=False, grade=False):
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "points": 1}
+    return new_code_cell(source, metadata={"nbgrader": meta})
+
+
+# --------------------------------------------------------------------------------------------
+# Which cells are tests, and of which function (no kernel needed)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_test_belongs_to_the_longest_function_name_that_prefixes_its_grade_id():
+    nb = new_notebook(
+        cells=[
+            _cell("relu", "def relu(z): ...", solution=True),
+            _cell("relu_derivative", "def relu_derivative(z): ...", solution=True),
+            _cell("relu_derivative_at_zero", "assert relu_derivative(0) == 0", grade=True),
+            _cell("relu_values", "assert relu(1) == 1", grade=True),
+        ]
+    )
+    functions, tests, hidden_only = check.plan(nb)
+    assert {name: [t.grade_id for t in f.tests] for name, f in functions.items()} == {
+        "relu": ["relu_values"],
+        "relu_derivative": ["relu_derivative_at_zero"],
+    }
+    assert sorted(tests) == [2, 3] and hidden_only == 0
+
+
+def test_hidden_tests_are_cut_out_and_hidden_only_cells_are_counted_not_run():
+    nb = new_notebook(
+        cells=[
+            _cell("relu", "def relu(z): ...", solution=True),
+            _cell(
+                "relu_hidden",
+                '"""relu is checked on random arrays."""\n### BEGIN HIDDEN TESTS\n'
+                'from solutions.checks import run_check; run_check("relu_hidden", globals())\n'
+                "### END HIDDEN TESTS",
+                grade=True,
+            ),
+            _cell(
+                "relu_mixed",
+                "assert relu(1) == 1\n### BEGIN HIDDEN TESTS\nassert relu(2) == 2\n"
+                "### END HIDDEN TESTS\n",
+                grade=True,
+            ),
+        ]
+    )
+    functions, tests, hidden_only = check.plan(nb)
+    assert hidden_only == 1
+    assert list(tests) == [2]
+    # The learner's own copy has no `solutions` package: nothing hidden may be left to run.
+    assert nb.cells[2].source == "assert relu(1) == 1\n"
+    assert "solutions" not in nb.cells[1].source
+
+
+def test_not_implemented_reads_as_not_written_yet():
+    assert "not written yet" in check.describe_error("NotImplementedError", "")
+
+
+def test_long_failure_messages_are_cut_to_one_short_line():
+    message = check.describe_error("AssertionError", "x" * 1000 + "\nsecond line")
+    assert len(message) <= check.MESSAGE_WIDTH and "\n" not in message
+
+
+# --------------------------------------------------------------------------------------------
+# Files that cannot be checked: a clear message and exit status 1
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_missing_file_is_named_and_fails(tmp_path):
+    out = io.StringIO()
+    assert check.run(tmp_path / "nope.ipynb", out=out) == 1
+    assert "nope.ipynb: no such file" in out.getvalue()
+
+
+def test_a_folder_is_refused(tmp_path):
+    out = io.StringIO()
+    assert check.run(tmp_path, out=out) == 1
+    assert "is a folder" in out.getvalue()
+
+
+def test_a_file_that_is_not_json_is_not_a_notebook(tmp_path):
+    status, text = _run(b"print('hello')", tmp_path)
+    assert status == 1 and "is not a notebook (it is not JSON)" in text
+
+
+def test_a_notebook_without_tests_says_so(tmp_path):
+    status, text = _run(new_notebook(cells=[new_code_cell("1 + 1")]), tmp_path)
+    assert status == 1 and "has no visible tests" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Running the real release notebook (a kernel each: slow)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_correct_submission_passes_with_exit_status_0(tmp_path):
+    status, text = _run(make_submission(correct_answers()), tmp_path)
+    assert status == 0, text
+    assert "FAIL" not in text
+    assert "10 of 10 functions pass all their visible tests" in text
+
+
+@pytest.mark.slow
+def test_untouched_submission_fails_with_exit_status_1_naming_every_function(tmp_path):
+    status, text = _run(make_submission(None), tmp_path)
+    assert status == 1
+    for name in correct_answers():
+        assert f"FAIL  {name} " in text, name
+    assert "not written yet" in text
+    assert "0 of 10 functions pass" in text
+
+
+@pytest.mark.slow
+def test_relu_derivative_one_at_zero_fails_naming_relu_derivative_only(tmp_path):
+    status, text = _run(make_submission(COMMON_MISTAKES["relu_derivative_one_at_zero"].answers()),
+                        tmp_path)  # fmt: skip
+    assert status == 1
+    failed = [line.split()[1] for line in text.splitlines() if line.startswith("  FAIL")]
+    assert failed == ["relu_derivative"], text
+    assert "9 of 10 functions pass" in text
+
+
+@pytest.mark.slow
+def test_an_endless_loop_is_stopped_and_the_later_cells_still_run(tmp_path):
+    answers = {**correct_answers(), "relu": "while True:\n    pass"}
+    # 2 s per cell: long enough for any honest cell of this notebook, short for the test.
+    status, text = _run(make_submission(answers), tmp_path, timeout=2)
+    assert status == 1
+    assert "still running after 2 s" in text
+    assert "PASS  numerical_derivative" in text  # the last function, after the loop
+
+
+@pytest.mark.slow
+def test_kernel_death_fails_and_says_the_rest_did_not_run(tmp_path):
+    answers = {**correct_answers(), "relu": "import os\n\nos._exit(1)"}
+    status, text = _run(make_submission(answers), tmp_path)
+    assert status == 1
+    assert "the kernel died" in text and "did not run" in text
+
+
+@pytest.mark.slow
+def test_command_line_exit_status_follows_the_tests(tmp_path):
+    (good,) = write_class(tmp_path / "a", {"ok": make_submission(correct_answers())}, "flat")
+    (bad,) = write_class(tmp_path / "b", {"ko": make_submission(None)}, "flat")
+    for path, expected in ((good, 0), (bad, 1)):
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", "check", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,  # a generous bound for one notebook on a busy 2-core machine
+        )
+        assert done.returncode == expected, done.stdout + done.stderr
+        assert "functions pass all their visible tests" in done.stdout
