@@ -382,11 +382,17 @@ def run_all_cells(page, server: LabServer) -> dict:
     # Three idle polls in a row (1.5 s) so the short idle gaps between queued cells don't count.
     state = wait_for(page, finished, RUN_ALL_TIMEOUT, "Run All Cells to finish", server, stable=3)
     not_run = [i for i, p in enumerate(state["prompts"]) if not _PROMPT_DONE.match(p)]
-    assert not not_run, (
-        f"Run All Cells stopped early: code cells number {not_run} (counting code cells from 0) "
-        f"were never executed, so an earlier cell raised an error without the "
-        f"'raises-exception' tag. Prompts: {state['prompts']}"
-    )
+    if not_run:
+        raised = [
+            f"cell {cell['index']}: {cell['errors'][-1].strip().splitlines()[-1]}"
+            for cell in notebook_outputs(page)
+            if cell["errors"]
+        ]
+        raise AssertionError(
+            f"Run All Cells stopped early: {len(not_run)} code cells never ran, so a cell raised "
+            f"an error without the 'raises-exception' tag. Errors shown (cell numbers count all "
+            f"cells from 0): {raised}. Code cell prompts: {state['prompts']}"
+        )
     return state
 
 
@@ -414,12 +420,15 @@ def hide_side_panels(page) -> None:
 
 
 def scroll_cell_to_top(page, cell_index: int) -> None:
-    """Scroll the notebook so that cell number `cell_index` (all cells, from 0) is at the top."""
-    page.evaluate(
-        """([panelSelector, index]) => {
-            const cells = document.querySelectorAll(panelSelector + ' .jp-Notebook .jp-Cell');
-            cells[index].scrollIntoView({block: 'start'});
-        }""",
-        [NOTEBOOK_PANEL, cell_index],
-    )
-    page.wait_for_timeout(300)
+    """Make cell number `cell_index` (all cells, from 0) the active cell, at the top of the view.
+
+    Clicking the cell's prompt area selects it without entering edit mode; the mouse is then
+    parked over the status bar so that no hover effect shows in a screenshot.
+    """
+    cell = page.locator(f"{NOTEBOOK_PANEL} .jp-Notebook .jp-Cell").nth(cell_index)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputPrompt").first.click()
+    page.keyboard.press("Escape")
+    cell.evaluate("(node) => node.scrollIntoView({block: 'start'})")
+    page.mouse.move(5, page.viewport_size["height"] - 5)
+    page.wait_for_timeout(500)  # let scrolling and re-layout settle before a screenshot
