@@ -1,0 +1,86 @@
+"""Command line: `python -m autograder grade | check | demo` (a thin layer over the stages).
+
+Exit status of `grade`: 0 when the batch was graded, whatever the learners scored; 2 with a
+one-line message for an instructor's mistake (no such folder, not a course, a bad option);
+130 after Ctrl-C (run the same command again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+USAGE_ERROR = 2
+INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Grade, check and demonstrate the activation_derivatives assignment.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    g = commands.add_parser("grade", help="grade a batch of submissions with nbgrader")
+    g.add_argument("submissions", type=Path,
+                   help="folder or zip: <student_id>/activation_derivatives/*.ipynb "
+                        "(nbgrader layout) or <student_id>.ipynb files (LMS download)")
+    g.add_argument("--out", type=Path, required=True,
+                   help="workspace folder (an nbgrader course); re-use it to resume")
+    g.add_argument("--force", action="store_true",
+                   help="grade again even the submissions that have not changed")
+    g.add_argument("--jobs", type=int, default=None,
+                   help=f"notebooks run at once (default: CPU count, here {os.cpu_count()})")
+    g.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds a cell may run before it is stopped (default: 10)")
+    g.add_argument("--unsafe", action="store_true",
+                   help="run learner code even where the sandbox cannot start")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    c = commands.add_parser("check", help="run the visible tests of one notebook")
+    c.add_argument("notebook", type=Path)
+
+    d = commands.add_parser("demo", help="grade a handful of demo submissions")
+    d.add_argument("--out", type=Path, default=Path("demo_output"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        from .check import run
+
+        return run(args.notebook)
+    if args.command == "demo":
+        from .demo import run
+
+        return run(args.out)
+    return _grade(args)
+
+
+def _grade(args) -> int:
+    from .pipeline import GradingError, grade
+
+    # nbgrader reports each restored cell as a warning; the feedback and status say it better.
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    try:
+        result = grade(args.submissions, args.out, force=args.force, jobs=args.jobs,
+                       timeout=args.timeout, unsafe=args.unsafe,
+                       progress=not args.no_progress)
+    except GradingError as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("autograder: interrupted. Finished students are saved; run the same command "
+              "again to grade the rest.", file=sys.stderr)
+        return INTERRUPTED
+    print(result.summary)
+    print()
+    print(f"graded {result.graded}, unchanged since the last run {result.reused}")
+    print(f"grades:   {result.workspace / 'grades.csv'}")
+    print(f"feedback: {result.workspace / 'feedback'}/<student_id>/activation_derivatives.html")
+    print(f"results:  {result.workspace / 'results'}/<student_id>.json (Gradescope format)")
+    return 0

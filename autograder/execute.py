@@ -1,0 +1,348 @@
+"""Stage 4: run one notebook, top to bottom, in a fresh kernel of its own.
+
+Built on nbclient, but not nbgrader's Execute preprocessor, because grading needs more:
+
+- A per-cell timeout that interrupts the kernel. Once a cell of a function times out, later
+  cells of that same function fail without running ("not run: relu_derivative timed out in
+  cell 12"), so one endless loop costs one timeout, not one per test; other functions' cells
+  still run. A cell belongs to the function whose solution-cell grade_id is the longest prefix
+  of the cell's grade_id (cells without a grade_id belong to no function).
+- Kernel death (os._exit, a crash, a kill) is detected; sys.exit / exit() end the notebook
+  too. The cell where it happened fails and no later cell runs or earns points.
+- A kernel that does not stop when interrupted is killed, and is treated like a dead kernel.
+- Output limits while the output arrives: text per cell, size and number of display outputs
+  (images included; nbgrader's LimitOutput only counts lines of text), length of error
+  messages and tracebacks. So a notebook that prints gigabytes cannot fill the memory, the
+  autograded notebook or the feedback.
+
+Cell numbers in messages are 1-based positions among ALL cells (markdown included) of the
+notebook as graded, i.e. after deleted test cells were put back.
+
+The kernel is made by a pluggable `kernel_manager_factory` (a callable returning a jupyter_client
+KernelManager, started or not); the sandbox wraps the kernel command there. Learner code only
+ever runs in that kernel, never in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager, KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+
+KernelManagerFactory = Callable[[], KernelManager]
+
+# Error names the autograder itself puts into cells (learners' own errors keep their names).
+TIMEOUT = "CellTimeout"
+NOT_RUN = "CellNotRun"
+KERNEL_DIED = "KernelDied"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a cell may run and how much output it may keep."""
+
+    timeout: float = 10.0  # seconds per cell before the kernel is interrupted
+    interrupt_grace: float = 5.0  # seconds an interrupted kernel has to stop before it is killed
+    max_text_chars: int = 10_000  # stdout + stderr text kept per cell
+    max_display_bytes: int = 100_000  # a rich output (a PNG in base64...) above this is removed
+    max_outputs: int = 20  # display outputs kept per cell
+    max_error_chars: int = 1_000  # of an error message (evalue)
+    max_traceback_lines: int = 40
+
+
+@dataclass
+class Execution:
+    """What happened when a notebook ran."""
+
+    notebook: NotebookNode  # the executed notebook, outputs limited
+    stopped: str | None = None  # "kernel died in cell 7", ... (None when it ran to the end)
+    timed_out: list[tuple[int, str | None]] = field(default_factory=list)  # (cell, function)
+    seconds: float = 0.0
+
+    @property
+    def problems(self) -> list[str]:
+        """Short reasons a person can act on, in the order they happened."""
+        reasons, seen = [], set()
+        for number, function in self.timed_out:
+            reason = f"timed out in {function}" if function else f"timed out in cell {number}"
+            if reason not in seen:
+                seen.add(reason)
+                reasons.append(reason)
+        if self.stopped:
+            reasons.append(self.stopped)
+        return reasons
+
+
+class Cancelled(Exception):
+    """Grading was stopped (Ctrl-C) while this notebook ran; its result must not be used."""
+
+
+def default_kernel_manager() -> KernelManager:
+    """A local python3 kernel (the one of this Python, so it sees the installed packages)."""
+    return AsyncKernelManager(kernel_name="python3")
+
+
+def function_of(grade_id: str | None, functions: Iterable[str]) -> str | None:
+    """The function a cell belongs to: the longest function name that prefixes its grade_id."""
+    if not grade_id:
+        return None
+    matches = [f for f in functions if grade_id.startswith(f)]
+    return max(matches, key=len) if matches else None
+
+
+def grade_id_of(cell: NotebookNode) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def execute(
+    nb: NotebookNode,
+    *,
+    functions: Iterable[str],
+    cwd: Path,
+    limits: Limits = Limits(),
+    kernel_manager_factory: KernelManagerFactory | None = None,
+    env: dict[str, str] | None = None,
+    cancel: threading.Event | None = None,
+) -> Execution:
+    """Run `nb` (changed in place) in a fresh kernel started in `cwd`; safe to call from threads."""
+    runner = _Runner(nb, list(functions), Path(cwd), limits,
+                     kernel_manager_factory or default_kernel_manager, env, cancel)
+    return asyncio.run(runner.run())
+
+
+# ------------------------------------------------------------------------------------------
+# Output limits
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Budget:
+    text: int = 0
+    outputs: int = 0
+    dropped: int = 0
+    kept_stderr: bool = False
+
+
+def _truncated_note(limit: int) -> str:
+    return f"\n... output truncated (more than {limit} characters) ...\n"
+
+
+def _admit(out: NotebookNode, budget: _Budget, limits: Limits) -> bool:
+    """Shrink `out` to fit the cell's budget; False when it must be dropped altogether."""
+    kind = out.output_type
+    if kind == "stream":
+        room = limits.max_text_chars - budget.text
+        if room <= 0:
+            if out.name == "stderr" and not budget.kept_stderr:
+                # Keep a trace of stderr: nbgrader fails a test cell that writes to stderr.
+                out.text = "... (stderr output truncated) ...\n"
+                budget.kept_stderr = True
+                return True
+            budget.dropped += 1
+            return False
+        if len(out.text) > room:
+            out.text = out.text[:room] + _truncated_note(limits.max_text_chars)
+            budget.text = limits.max_text_chars
+        else:
+            budget.text += len(out.text)
+        budget.kept_stderr |= out.name == "stderr"
+        return True
+    if kind in ("display_data", "execute_result"):
+        if kind == "display_data":
+            budget.outputs += 1
+            if budget.outputs > limits.max_outputs:
+                budget.dropped += 1
+                return False
+        _limit_rich(out, limits)
+        return True
+    if kind == "error":
+        _limit_error(out, limits)
+    return True
+
+
+def _limit_rich(out: NotebookNode, limits: Limits) -> None:
+    data = out.get("data", {})
+    size = len(json.dumps(data))
+    if size <= limits.max_display_bytes:
+        return
+    plain = data.get("text/plain", "")
+    if isinstance(plain, list):
+        plain = "".join(plain)
+    kinds = ", ".join(sorted(data))
+    if out.output_type == "execute_result" and len(plain) <= 1000:
+        # Keep a short plain value: nbgrader reads partial credit from it.
+        out.data = {"text/plain": plain}
+    else:
+        out.data = {"text/plain": f"[{kinds} output of {size // 1000} kB removed: "
+                                  f"larger than {limits.max_display_bytes // 1000} kB]"}
+    out.metadata = {}
+
+
+def _limit_error(out: NotebookNode, limits: Limits) -> None:
+    evalue = str(out.get("evalue", ""))
+    if len(evalue) > limits.max_error_chars:
+        out.evalue = evalue[: limits.max_error_chars] + " ... (truncated)"
+    lines = [line[:2000] for line in out.get("traceback", [])]
+    if len(lines) > limits.max_traceback_lines:
+        half = limits.max_traceback_lines // 2
+        lines = [*lines[:half], "... traceback truncated ...", *lines[-half:]]
+    out.traceback = lines
+
+
+def limit_outputs(cell: NotebookNode, limits: Limits) -> None:
+    """Apply the output limits to a finished cell (also catches update_display_data)."""
+    budget = _Budget()
+    kept = [out for out in cell.get("outputs", []) if _admit(out, budget, limits)]
+    if budget.dropped:
+        kept.append(new_output("stream", name="stdout",
+                               text=f"[{budget.dropped} more outputs were removed]\n"))
+    cell.outputs = kept
+
+
+# ------------------------------------------------------------------------------------------
+# The runner
+# ------------------------------------------------------------------------------------------
+
+
+class _GradingClient(NotebookClient):
+    """nbclient with output limits, a timeout flag, and a liveness check by process."""
+
+    def __init__(self, nb: NotebookNode, km: KernelManager, limits: Limits):
+        super().__init__(
+            nb,
+            km=km,
+            timeout=limits.timeout,
+            interrupt_on_timeout=True,
+            # Returned at once when a cell times out; the kernel is interrupted and then has
+            # `iopub_timeout` seconds to go idle, otherwise CellTimeoutError is raised.
+            error_on_timeout={"ename": TIMEOUT, "evalue": "", "traceback": []},
+            iopub_timeout=limits.interrupt_grace,
+            raise_on_iopub_timeout=True,
+            allow_errors=True,
+            record_timing=False,
+            shutdown_kernel="immediate",
+            # The same as nbgrader: concurrent kernels must not share a history database.
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            on_cell_executed=self._on_cell_executed,
+        )
+        self.limits = limits
+        self.cell_timed_out = False
+        self.exit_requested = False
+        self._budgets: dict[int, _Budget] = {}
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.cell_timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
+
+    async def _async_check_alive(self) -> None:
+        # Ask the process, not the heartbeat: on a loaded machine a late heartbeat is not death.
+        if not await ensure_async(self.km.is_alive()):
+            raise DeadKernelError("Kernel died")
+
+    def _on_cell_executed(self, cell, cell_index, execute_reply):
+        for payload in (execute_reply or {}).get("content", {}).get("payload", []):
+            if payload.get("source") == "ask_exit":  # exit() or quit() in IPython
+                self.exit_requested = True
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and outs and outs[-1] is out:
+            budget = self._budgets.setdefault(cell_index, _Budget())
+            if not _admit(out, budget, self.limits):
+                outs.pop()
+        return out
+
+
+class _Runner:
+    def __init__(self, nb, functions, cwd, limits, factory, env, cancel):
+        self.nb = nb
+        self.functions = functions
+        self.cwd = cwd
+        self.limits = limits
+        self.factory = factory
+        self.env = env
+        self.cancel = cancel
+
+    async def run(self) -> Execution:
+        started = time.monotonic()
+        result = Execution(self.nb)
+        client = _GradingClient(self.nb, self.factory(), self.limits)
+        env = dict(os.environ if self.env is None else self.env)
+        env["NBGRADER_EXECUTION"] = "autograde"  # what nbgrader's own autograde sets
+        # The kernel's own stdout/stderr (not the notebook's outputs) would garble the progress bar.
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        async with client.async_setup_kernel(cleanup_kc=True, cwd=str(self.cwd), env=env, **quiet):
+            await self._cells(client, result)
+        result.seconds = time.monotonic() - started
+        return result
+
+    async def _cells(self, client: _GradingClient, result: Execution) -> None:
+        blocked: dict[str, int] = {}  # function -> cell number where it timed out
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type != "code":
+                continue
+            number = index + 1
+            if result.stopped:
+                self._fail(cell, NOT_RUN, f"not run: the notebook stopped earlier "
+                                          f"({result.stopped})")
+                continue
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled()
+            function = function_of(grade_id_of(cell), self.functions)
+            if function in blocked:
+                self._fail(cell, NOT_RUN, f"not run: {function} timed out in cell "
+                                          f"{blocked[function]}")
+                continue
+            client.cell_timed_out = False
+            try:
+                await client.async_execute_cell(cell, index)
+            except DeadKernelError:
+                result.stopped = f"kernel died in cell {number}"
+                self._fail(cell, KERNEL_DIED, "the kernel died while this cell ran (for "
+                                              "example os._exit, a crash, or too much memory)")
+                continue
+            except CellTimeoutError:
+                # Interrupted after the timeout but it did not stop: kill it, like a death.
+                result.timed_out.append((number, function))
+                result.stopped = f"kernel stopped responding in cell {number}"
+                self._fail(cell, TIMEOUT, self._timeout_message())
+                await ensure_async(client.km.shutdown_kernel(now=True))
+                continue
+            limit_outputs(cell, self.limits)
+            if client.cell_timed_out:
+                result.timed_out.append((number, function))
+                if function:
+                    blocked[function] = number
+                kept = [o for o in cell.outputs if o.output_type != "error"]
+                cell.outputs = [*kept, error_output(TIMEOUT, self._timeout_message())]
+            elif client.exit_requested or any(
+                o.output_type == "error" and o.get("ename") == "SystemExit" for o in cell.outputs
+            ):
+                result.stopped = f"stopped by sys.exit in cell {number}"
+                if not any(o.output_type == "error" for o in cell.outputs):
+                    cell.outputs.append(error_output("SystemExit", "the notebook exited here"))
+
+    def _timeout_message(self) -> str:
+        return f"this cell ran longer than {self.limits.timeout:g} s and was stopped"
+
+    @staticmethod
+    def _fail(cell: NotebookNode, ename: str, evalue: str) -> None:
+        cell.outputs = [error_output(ename, evalue)]
+        cell.execution_count = None

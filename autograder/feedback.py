@@ -1,0 +1,87 @@
+"""Stage 6: what the learner gets back.
+
+- `html(...)`: DIR/feedback/<sid>/activation_derivatives.html. Per test cell: its one-line
+  docstring, pass or fail, points, and the failure message (exception name and message only).
+  It is built from the grades alone, never from the notebook's source, so it cannot contain
+  the source of a hidden test, a traceback or the reference solution. Everything is escaped.
+  (Plain nbgrader's generate_feedback renders the whole notebook, hidden tests included.)
+- `gradescope(...)`: DIR/results/<sid>.json in Gradescope's results.json schema. Visible tests
+  are "visible"; hidden tests are "after_published" (shown once the instructor publishes).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+
+from .score import Outcome
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;
+text-align:left;vertical-align:top}.pass{color:#176b2c}.fail{color:#a4161a}.msg{font-family:
+monospace;font-size:.9em;white-space:pre-wrap}.note{background:#fff4d6;padding:.5rem}
+""".strip()
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def html(student_id: str, status: str, score: float, max_score: float,
+         outcomes: list[Outcome], notes: list[str]) -> str:
+    e = _html.escape
+    rows = []
+    for o in outcomes:
+        passed = o.points >= o.cell.points
+        verdict = ('<span class="pass">passed</span>' if passed
+                   else '<span class="fail">failed</span>')
+        kind = "hidden test" if o.cell.hidden else "test"
+        rows.append(
+            f"<tr><td>{e(o.cell.title)}<br><small>{e(o.cell.grade_id)} ({kind})</small></td>"
+            f"<td>{verdict}</td><td>{_fmt(o.points)} / {_fmt(o.cell.points)}</td>"
+            f'<td class="msg">{e(o.message)}</td></tr>'
+        )
+    status_html = "" if status == "graded" else f'<p class="note">{e(_explain(status))}</p>'
+    notes_html = "".join(f'<p class="note">{e(n)}</p>' for n in notes)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>Feedback: activation derivatives ({e(student_id)})</title>"
+        f"<style>{STYLE}</style></head><body>\n"
+        f"<h1>Activation derivatives: {_fmt(score)} / {_fmt(max_score)}</h1>\n"
+        f"{status_html}{notes_html}\n"
+        "<table><thead><tr><th>Test</th><th>Result</th><th>Points</th><th>Message</th></tr>"
+        f"</thead><tbody>\n{chr(10).join(rows)}\n</tbody></table>\n</body></html>\n"
+    )
+
+
+def _explain(status: str) -> str:
+    if status.startswith("timed out"):
+        return (f"Some code ran too long ({status}). Look for a loop that never ends; "
+                "the other functions were still graded.")
+    if status.startswith(("kernel died", "stopped by sys.exit", "kernel stopped")):
+        return (f"Your notebook stopped before the end ({status}), so the tests after that "
+                "point could not run. Remove calls such as sys.exit() or os._exit().")
+    if status.startswith("no "):
+        return f"We could not find your notebook: {status}. Please resubmit it under that name."
+    if status.startswith("not a notebook"):
+        return f"Your file could not be opened as a notebook ({status}). Please resubmit it."
+    return status
+
+
+def gradescope(status: str, score: float, outcomes: list[Outcome], notes: list[str]) -> str:
+    tests = [
+        {
+            "name": o.cell.title,
+            "number": o.cell.grade_id,
+            "score": o.points,
+            "max_score": o.cell.points,
+            "status": "passed" if o.points >= o.cell.points else "failed",
+            "output": o.message,
+            "visibility": "after_published" if o.cell.hidden else "visible",
+        }
+        for o in outcomes
+    ]
+    output = "; ".join([status if status == "graded" else _explain(status), *notes])
+    return json.dumps({"score": score, "output": output, "visibility": "visible",
+                       "tests": tests}, indent=1) + "\n"

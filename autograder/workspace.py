@@ -1,0 +1,181 @@
+"""Stage 2: the nbgrader course in DIR that a grading run works in.
+
+DIR is a real nbgrader course directory, so nbgrader's own tools (formgrader, `nbgrader export`)
+work on it unchanged:
+
+    DIR/nbgrader_config.py              copied from the course (the repository root)
+    DIR/source/activation_derivatives/  copied from the course
+    DIR/release/activation_derivatives/ built by nbgrader's generate_assignment
+    DIR/gradebook.db                    nbgrader's gradebook (this process is its only writer)
+    DIR/submitted/<sid>/activation_derivatives/activation_derivatives.ipynb   as handed in
+    DIR/autograded/<sid>/activation_derivatives/activation_derivatives.ipynb  as executed
+    DIR/feedback/<sid>/activation_derivatives.html, DIR/results/<sid>.json, DIR/grades.csv
+    DIR/.autograder/                    the autograder's own records (workspace.json, state/)
+
+The gradebook is built once and reused while the source is unchanged (same hash of
+nbgrader_config.py and source/). When the source changes, the old gradebook is kept as
+gradebook.db.<time>.bak and a new one is built; every student is then graded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .collect import ASSIGNMENT, NOTEBOOK
+
+REPO = Path(__file__).resolve().parents[1]
+MARKER = ".autograder"
+
+
+class WorkspaceError(Exception):
+    """DIR or the course cannot be used (an instructor's mistake); the message says what to do."""
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write `path` so that it holds either its old content or all of `data`, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _ensure_alembic_on_path() -> None:
+    # nbgrader runs the `alembic` executable when it creates a gradebook; it lives next to python.
+    if shutil.which("alembic") is None:
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+
+
+@dataclass
+class Workspace:
+    """An nbgrader course directory in `root`, built from the course in `course`."""
+
+    root: Path
+    course: Path = REPO
+    config: object = field(default=None, repr=False)  # traitlets Config of nbgrader_config.py
+
+    def __post_init__(self):
+        self.root = Path(self.root).resolve()
+        self.course = Path(self.course).resolve()
+
+    # ---------------------------------------------------------------- paths
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def release_notebook(self) -> Path:
+        return self.root / "release" / ASSIGNMENT / NOTEBOOK
+
+    def submitted(self, sid: str) -> Path:
+        return self.root / "submitted" / sid / ASSIGNMENT / NOTEBOOK
+
+    def autograded(self, sid: str) -> Path:
+        return self.root / "autograded" / sid / ASSIGNMENT / NOTEBOOK
+
+    def feedback(self, sid: str) -> Path:
+        return self.root / "feedback" / sid / f"{ASSIGNMENT}.html"
+
+    def results(self, sid: str) -> Path:
+        return self.root / "results" / f"{sid}.json"
+
+    def state(self, sid: str) -> Path:
+        return self.root / MARKER / "state" / f"{sid}.json"
+
+    @property
+    def grades_csv(self) -> Path:
+        return self.root / "grades.csv"
+
+    # ---------------------------------------------------------------- building
+    def source_hash(self) -> str:
+        """Hash of what the gradebook is built from: the config and the assignment's source."""
+        digest = hashlib.sha256()
+        config = self.course / "nbgrader_config.py"
+        folder = self.course / "source" / ASSIGNMENT
+        for path in [config, *sorted(p for p in folder.rglob("*") if p.is_file())]:
+            digest.update(str(path.relative_to(self.course)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def prepare(self) -> bool:
+        """Build the workspace, or reuse it when the source is unchanged; True when (re)built."""
+        self._check_course()
+        marker = self.root / MARKER / "workspace.json"
+        if self.root.exists() and not self.root.is_dir():
+            raise WorkspaceError(f"--out {self.root} is a file: give a folder for the results.")
+        if self.root.exists() and any(self.root.iterdir()) and not marker.exists():
+            raise WorkspaceError(
+                f"--out {self.root} is not empty and is not an autograder workspace: "
+                "give a new or empty folder, or the --out folder of an earlier run."
+            )
+        _ensure_alembic_on_path()
+        wanted = self.source_hash()
+        built = json.loads(marker.read_text()).get("source_sha256") if marker.exists() else None
+        fresh = (built == wanted and (self.root / "gradebook.db").exists()
+                 and self.release_notebook.exists())
+        if not fresh:
+            self._build(wanted, marker)
+        self.config = self._load_config()
+        return not fresh
+
+    def _check_course(self) -> None:
+        config = self.course / "nbgrader_config.py"
+        notebook = self.course / "source" / ASSIGNMENT / NOTEBOOK
+        if not config.is_file():
+            raise WorkspaceError(f"{self.course} is not a course: it has no nbgrader_config.py.")
+        if not notebook.is_file():
+            raise WorkspaceError(
+                f"{self.course} has no assignment source {notebook.relative_to(self.course)}."
+            )
+
+    def _load_config(self):
+        from traitlets.config.loader import PyFileConfigLoader
+
+        # Loading runs nbgrader_config.py, which sets the kernels' environment defaults
+        # (ACTIVATION_KINK_POLICY) in this process; the kernels inherit them.
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        return config
+
+    def _build(self, source_hash: str, marker: Path) -> None:
+        from nbgrader.apps.api import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        db = self.root / "gradebook.db"
+        if db.exists():
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            db.rename(self.root / f"gradebook.db.{stamp}.bak")
+        shutil.copy(self.course / "nbgrader_config.py", self.root / "nbgrader_config.py")
+        target = self.root / "source" / ASSIGNMENT
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(self.course / "source" / ASSIGNMENT, target)
+        config = self._load_config()
+        coursedir = CourseDirectory(config=config)
+        api = NbGraderAPI(coursedir=coursedir, config=config)
+        result = api.generate_assignment(ASSIGNMENT, force=True, create=True)
+        if not result["success"]:
+            lines = (result.get("error") or result.get("log") or "").strip().splitlines()
+            raise WorkspaceError(
+                "nbgrader could not build the assignment from "
+                f"source/{ASSIGNMENT}/{NOTEBOOK}: {lines[-1] if lines else 'no details'}. "
+                f"Run `nbgrader generate_assignment {ASSIGNMENT}` in the course to see why."
+            )
+        atomic_write(marker, json.dumps({"source_sha256": source_hash}))
