@@ -1,0 +1,455 @@
+"""Run learner code inside bubblewrap (``bwrap``): a thin wrapper, not a sandbox of our own.
+
+What a sandboxed process gets:
+
+- a read-only view of the system (``/usr`` and its ``/lib*``/``/bin`` links, a few files of
+  ``/etc``), of the Python install and of the course's virtual environment, and of nothing else:
+  no ``/work``, no ``/root``, no gradebook, no other submission;
+- its own ``/proc``, ``/dev``, size-capped ``/tmp`` and scratch folder (``/scratch``, its home and
+  working directory), the only places it can write (besides ``rw_binds`` the caller asks for);
+- new ipc, pid, network, uts and cgroup namespaces: no network at all, no view of other processes;
+- ``--die-with-parent`` and ``--new-session``; ``--clearenv`` and a minimal environment that never
+  holds ``NBGRADER_EXECUTION``;
+- a uid of its own (``setpriv`` drops root, every capability and sets no_new_privs), so that
+  RLIMIT_NPROC, which the kernel does not enforce for root, bounds a fork bomb; ``prlimit`` sets
+  limits on CPU time, address space, processes, file size and open files.
+
+Why not ``--unshare-all``: run as root, bubblewrap then creates a user namespace in which only
+uid 0 is mapped (to the real root), so learner code could not get an unprivileged uid and
+RLIMIT_NPROC would not apply. We list every other namespace that ``--unshare-all`` covers instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager, KernelManager
+from jupyter_client.utils import run_sync
+
+BWRAP = "bwrap"
+SCRATCH = "/scratch"
+"""Where the writable scratch folder appears inside the sandbox (home and working directory)."""
+
+# Learner code runs under a uid (and gid) drawn at random from this range, far above the ranges that
+# distributions hand out to people and to subordinate ids, so that no file and no other process on
+# the machine belongs to it and RLIMIT_NPROC counts only this sandbox's processes.
+UID_BASE = 2_000_000_000
+UID_SPAN = 1 << 24
+
+# Files of /etc that programs read (dynamic linker cache, time zone, fontconfig for matplotlib);
+# /etc/passwd and the rest stay out.
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/fonts",
+)
+
+# Variables copied from the grader's environment into the sandbox when set (the instructor's kink
+# policy, see notes/design.md). NBGRADER_EXECUTION is never one of them.
+PASS_THROUGH_ENV = ("ACTIVATION_KINK_POLICY",)
+FORBIDDEN_ENV = frozenset({"NBGRADER_EXECUTION"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox (``prlimit``), and the size of its in-memory folders."""
+
+    cpu_seconds: int = 10
+    memory_bytes: int = 1 << 30  # address space (RLIMIT_AS): numpy alone maps ~0.4 GB
+    processes: int = 64  # tasks (threads count) of the sandbox's own uid
+    file_bytes: int = 64 << 20  # largest file it may write
+    open_files: int = 256
+    tmpfs_bytes: int = 64 << 20  # size of /tmp and of an in-memory /scratch
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"Limits.{name} must be a positive integer, got {value!r}.")
+
+    def prlimit_args(self) -> list[str]:
+        return [
+            f"--cpu={self.cpu_seconds}",
+            f"--as={self.memory_bytes}",
+            f"--nproc={self.processes}",
+            f"--fsize={self.file_bytes}",
+            f"--nofile={self.open_files}",
+            "--core=0",
+        ]
+
+
+KERNEL_LIMITS = Limits(cpu_seconds=300, memory_bytes=3 << 30, processes=128)
+"""Limits for a whole notebook run in a kernel (ipykernel's threads count as processes)."""
+
+
+def new_uid() -> int:
+    """A fresh unprivileged uid for one sandbox."""
+    return UID_BASE + secrets.randbelow(UID_SPAN)
+
+
+def _python_dirs() -> list[str]:
+    """Folders the interpreter needs: the venv and the base install it was made from."""
+    dirs = {sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    return sorted(d for d in dirs if not d.startswith("/usr/"))
+
+
+Bind = Path | str | tuple[Path | str, Path | str]
+
+
+def _bind_pairs(binds: Iterable[Bind]) -> list[tuple[str, str]]:
+    pairs = []
+    for bind in binds:
+        src, dest = bind if isinstance(bind, tuple) else (bind, bind)
+        src = Path(src)
+        if not src.exists():
+            raise FileNotFoundError(f"Cannot bind {src} into the sandbox: it does not exist.")
+        pairs.append((str(src), str(dest)))
+    return pairs
+
+
+def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a sandboxed process."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": SCRATCH,
+        "TMPDIR": "/tmp",
+        "USER": "learner",
+        "LOGNAME": "learner",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "MPLBACKEND": "Agg",
+        # One BLAS thread: threads count against RLIMIT_NPROC, and the machine's cores are shared.
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    env.update({k: os.environ[k] for k in PASS_THROUGH_ENV if k in os.environ})
+    env.update(extra or {})
+    bad = FORBIDDEN_ENV & env.keys()
+    if bad:
+        raise ValueError(
+            f"{', '.join(sorted(bad))} must not reach sandboxed code: graded code must not be able "
+            "to tell that it is being graded. Remove it from the environment you pass."
+        )
+    return env
+
+
+def wrap(
+    argv: Sequence[str],
+    *,
+    scratch: Path | None,
+    ro_binds: Iterable[Bind] = (),
+    rw_binds: Iterable[Bind] = (),
+    limits: Limits = Limits(),
+    env: dict[str, str] | None = None,
+    uid: int | None = None,
+    cwd: str = SCRATCH,
+) -> list[str]:
+    """The command line that runs ``argv`` in a sandbox.
+
+    ``scratch`` is a host folder bound read-write at ``/scratch``; ``None`` gives an in-memory
+    ``/scratch`` of ``limits.tmpfs_bytes`` instead (preferred: its total size is capped, whereas a
+    host folder is capped only per file). A host ``scratch`` folder is made writable for the
+    sandbox's uid. ``ro_binds``/``rw_binds`` hold paths (bound at the same place) or (source,
+    destination) pairs. ``uid`` defaults to a fresh one (:func:`new_uid`).
+    """
+    if not argv:
+        raise ValueError("wrap() needs a command to run, got an empty argv.")
+    uid = new_uid() if uid is None else uid
+    if uid == 0:
+        raise ValueError("Learner code must not run as root (uid 0): RLIMIT_NPROC would not apply.")
+    cmd = [BWRAP, "--ro-bind", "/usr", "/usr"]
+    for name in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+        if os.path.islink(name):
+            cmd += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            cmd += ["--ro-bind", name, name]
+    for path in ETC_FILES:
+        cmd += ["--ro-bind-try", path, path]
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    cmd += ["--perms", "1777", "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp"]
+    if scratch is None:
+        # Owned by root (bubblewrap cannot chown a tmpfs); only the sandbox's own uid lives here.
+        cmd += ["--perms", "1777", "--size", str(limits.tmpfs_bytes), "--tmpfs", SCRATCH]
+    else:
+        scratch = Path(scratch)
+        scratch.mkdir(parents=True, exist_ok=True)
+        os.chown(scratch, uid, uid)
+        cmd += ["--bind", str(scratch), SCRATCH]
+    binds = [("--ro-bind", path, path) for path in _python_dirs()]
+    binds += [("--ro-bind", src, dest) for src, dest in _bind_pairs(ro_binds)]
+    binds += [("--bind", src, dest) for src, dest in _bind_pairs(rw_binds)]
+    # bubblewrap makes missing parent folders of a bind mode 0700, which the sandbox's uid could
+    # not cross: create them 0755 first (they are empty apart from what is bound into them).
+    parents = sorted({str(p) for _, _, dest in binds for p in Path(dest).parents if str(p) != "/"})
+    for parent in parents:
+        if not parent.startswith("/usr/") and parent not in ("/tmp", SCRATCH):
+            cmd += ["--perms", "0755", "--dir", parent]
+    for option, src, dest in binds:
+        cmd += [option, src, dest]
+    cmd += [
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+    ]
+    for key, value in sandbox_env(env).items():
+        cmd += ["--setenv", key, value]
+    cmd += ["--chdir", cwd, "--"]
+    cmd += [
+        "setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--",
+        "prlimit",
+        *limits.prlimit_args(),
+        "--",
+        *argv,
+    ]
+    return cmd
+
+
+@functools.cache
+def sandbox_problem() -> str | None:
+    """None when a sandbox can start here; otherwise why not, in words an instructor can act on."""
+    if not sys.platform.startswith("linux"):
+        return f"the sandbox needs Linux (bubblewrap); this is {sys.platform}."
+    missing = [tool for tool in (BWRAP, "setpriv", "prlimit") if shutil.which(tool) is None]
+    if missing:
+        return (
+            f"{', '.join(missing)} not found: install the Debian packages bubblewrap and "
+            "util-linux (apt-get install bubblewrap util-linux)."
+        )
+    if os.geteuid() != 0:
+        return (
+            "the sandbox must be started as root, so that learner code can run under a uid of "
+            "its own (which bounds the number of its processes); run the grader as root."
+        )
+    try:
+        result = subprocess.run(
+            wrap([sys.executable, "-c", "pass"], scratch=None),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not start a sandbox here: {error}"
+    if result.returncode != 0:
+        detail = result.stderr.decode(errors="replace").strip().splitlines()
+        reason = detail[-1] if detail else f"exit status {result.returncode}"
+        return f"bubblewrap could not start a sandbox here: {reason}"
+    return None
+
+
+@dataclass
+class SandboxResult:
+    """What a sandboxed command did; ``stdout``/``stderr`` hold at most ``max_output`` bytes."""
+
+    returncode: int | None
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool = False
+    output_exceeded: bool = False
+    seconds: float = 0.0
+
+
+def run_sandboxed(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    max_output: int = 1 << 20,
+    scratch: Path | None = None,
+    **wrap_kwargs,
+) -> SandboxResult:
+    """Run ``argv`` in a sandbox (see :func:`wrap`) with a wall-clock timeout and capped output.
+
+    The whole sandbox is killed when the timeout passes or when either stream goes beyond
+    ``max_output`` bytes.
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        wrap(argv, scratch=scratch, **wrap_kwargs),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    exceeded = threading.Event()
+    buffers: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
+
+    def drain(name: str, stream) -> None:
+        buf = buffers[name]
+        while chunk := stream.read1(1 << 16):
+            room = max_output - len(buf)
+            buf += chunk[:room]
+            if len(chunk) > room:
+                exceeded.set()
+                _kill(proc)
+                break
+        stream.close()
+
+    readers = [
+        threading.Thread(target=drain, args=("stdout", proc.stdout), daemon=True),
+        threading.Thread(target=drain, args=("stderr", proc.stderr), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill(proc)
+        proc.wait()
+    for reader in readers:
+        reader.join(timeout=5)
+    return SandboxResult(
+        returncode=proc.returncode,
+        stdout=bytes(buffers["stdout"]),
+        stderr=bytes(buffers["stderr"]),
+        timed_out=timed_out,
+        output_exceeded=exceeded.is_set(),
+        seconds=time.monotonic() - start,
+    )
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill bubblewrap; --die-with-parent and the pid namespace take everything inside with it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# --- Jupyter kernels in the sandbox --------------------------------------------------------------
+
+
+def _solutions_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("solutions")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "The reference package `solutions` is not installed; run `make setup`."
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class _SandboxedKernelMixin:
+    """A KernelManager whose kernel runs in a sandbox and talks to us over unix sockets.
+
+    The network is unshared, so the kernel uses ZMQ's ``ipc`` transport: its sockets live in a
+    fresh host folder bound read-write into the sandbox at the same path. That folder is writable
+    only until the kernel has bound its sockets; then it is made read-only, so the sandbox's only
+    writable places are its size-capped in-memory folders. The reference package ``solutions`` is
+    bound read-only (the hidden tests import it); nothing else of the repository is visible.
+    The kernel is interrupted by a control message (a signal would reach bubblewrap, not it).
+    """
+
+    def __init__(self, *, sandbox_limits: Limits = KERNEL_LIMITS, sandbox_ro_binds=None, **kwargs):
+        """``sandbox_ro_binds`` defaults to the ``solutions`` package, at its own path."""
+        super().__init__(**kwargs)
+        self.sandbox_limits = sandbox_limits
+        self.sandbox_ro_binds = sandbox_ro_binds
+        self.transport = "ipc"
+        self._sandbox_uid = new_uid()
+        self.sandbox_dir = tempfile.mkdtemp(prefix="sandboxed-kernel-")
+        self.connection_file = os.path.join(self.sandbox_dir, "kernel.json")
+        self.ip = os.path.join(self.sandbox_dir, "ipc")
+        self._unlock_dir()
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None and spec.interrupt_mode != "message":
+            spec.interrupt_mode = "message"
+        return spec
+
+    def _unlock_dir(self) -> None:
+        # Root-owned; others may create (the kernel's sockets) and traverse, but not list.
+        os.chmod(self.sandbox_dir, 0o733)
+
+    def _lock_dir(self) -> None:
+        os.chmod(self.sandbox_dir, 0o711)
+
+    def write_connection_file(self, **kwargs) -> None:
+        super().write_connection_file(**kwargs)
+        os.chmod(self.connection_file, 0o644)
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        ro_binds = self.sandbox_ro_binds
+        if ro_binds is None:
+            ro_binds = [_solutions_dir()]
+        return wrap(
+            cmd,
+            scratch=None,
+            ro_binds=ro_binds,
+            rw_binds=[self.sandbox_dir],
+            limits=self.sandbox_limits,
+            uid=self._sandbox_uid,
+        )
+
+    def _socket_paths(self) -> list[str]:
+        ports = (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port)
+        return [f"{self.ip}-{port}" for port in ports]
+
+    async def _wait_and_lock(self, timeout: float = 60.0) -> None:
+        import asyncio
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(os.path.exists(p) for p in self._socket_paths()):
+                break
+            if self.provisioner is not None and await self.provisioner.poll() is not None:
+                break  # the kernel died; the caller will find out
+            await asyncio.sleep(0.005)
+        self._lock_dir()
+
+    async def _async_start_kernel(self, **kw) -> None:
+        self._unlock_dir()
+        await super()._async_start_kernel(**kw)
+        await self._wait_and_lock()
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self.sandbox_dir, ignore_errors=True)
+
+
+class AsyncSandboxedKernelManager(_SandboxedKernelMixin, AsyncKernelManager):
+    """Asynchronous sandboxed kernel manager (the kind nbclient and nbgrader use)."""
+
+    start_kernel = _SandboxedKernelMixin._async_start_kernel
+    cleanup_resources = _SandboxedKernelMixin._async_cleanup_resources
+
+
+class SandboxedKernelManager(_SandboxedKernelMixin, KernelManager):
+    """Blocking sandboxed kernel manager."""
+
+    start_kernel = run_sync(_SandboxedKernelMixin._async_start_kernel)
+    cleanup_resources = run_sync(_SandboxedKernelMixin._async_cleanup_resources)
