@@ -222,7 +222,8 @@ def execute(kc, code: str, timeout: float = 30) -> tuple[str, str]:
 @pytest.mark.slow
 def test_sandboxed_kernel_runs_numpy_and_sees_the_reference_package(kernel):
     _, kc = kernel
-    status, text = execute(kc, "import numpy, os, solutions\nprint(numpy.arange(3).sum(), os.getuid())")
+    code = "import numpy, os, solutions\nprint(numpy.arange(3).sum(), os.getuid())"
+    status, text = execute(kc, code)
     assert status == "ok", text
     total, uid = text.split()
     assert total == "3" and uid != "0"
