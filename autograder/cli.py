@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--unsafe", action="store_true",
                    help="run learner code even where the sandbox cannot start")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--course", type=Path, default=None,
+                   help="course folder with nbgrader_config.py and source/ (default: this "
+                        "repository)")
 
     c = commands.add_parser("check", help="run the visible tests of one notebook")
     c.add_argument("notebook", type=Path)
@@ -66,10 +69,11 @@ def _grade(args) -> int:
 
     # nbgrader reports each restored cell as a warning; the feedback and status say it better.
     logging.getLogger("traitlets").setLevel(logging.ERROR)
+    course = {"course": args.course} if args.course is not None else {}
     try:
         result = grade(args.submissions, args.out, force=args.force, jobs=args.jobs,
                        timeout=args.timeout, unsafe=args.unsafe,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, **course)
     except GradingError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return USAGE_ERROR

@@ -33,6 +33,10 @@ from .collect import ASSIGNMENT, NOTEBOOK
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = ".autograder"
+# What a workspace holds; a folder that already has any of these and is not a workspace is
+# refused rather than overwritten.
+OWNED = {"nbgrader_config.py", "source", "release", "gradebook.db", "submitted", "autograded",
+         "feedback", "results", "grades.csv"}
 
 
 class WorkspaceError(Exception):
@@ -119,10 +123,17 @@ class Workspace:
         marker = self.root / MARKER / "workspace.json"
         if self.root.exists() and not self.root.is_dir():
             raise WorkspaceError(f"--out {self.root} is a file: give a folder for the results.")
-        if self.root.exists() and any(self.root.iterdir()) and not marker.exists():
+        if self.root == self.course or self.course.is_relative_to(self.root):
             raise WorkspaceError(
-                f"--out {self.root} is not empty and is not an autograder workspace: "
-                "give a new or empty folder, or the --out folder of an earlier run."
+                f"--out {self.root} holds the course itself: give a separate folder for the "
+                "results (for example grading/)."
+            )
+        clash = sorted(p.name for p in self.root.iterdir() if p.name in OWNED) if (
+            self.root.is_dir() and not marker.exists()) else []
+        if clash:
+            raise WorkspaceError(
+                f"--out {self.root} already holds {', '.join(clash)} but is not an autograder "
+                "workspace: give a new folder, or the --out folder of an earlier run."
             )
         _ensure_alembic_on_path()
         wanted = self.source_hash()
