@@ -113,7 +113,9 @@ def parse_notebook(content: bytes) -> NotebookNode:
     except Exception as error:  # nbformat raises several kinds for unreadable files
         raise NotANotebook(f"not a notebook: {_first_line(error)}") from None
     try:
-        nbformat.validate(nb)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # duplicate or missing cell ids are fixed silently
+            nbformat.validate(nb)
     except nbformat.ValidationError as error:
         raise NotANotebook(f"not a notebook: {_first_line(error)}") from None
     return nb
@@ -126,8 +128,22 @@ def _first_line(error: Exception) -> str:
 
 
 def restore_metadata(nb: NotebookNode, assignment: Assignment) -> int:
-    """Put the released nbgrader metadata back on every cell; returns how many were changed."""
+    """Put the released nbgrader metadata back on every cell; returns how many were changed.
+
+    A grade_id used by several cells keeps its metadata on the last of them only (the choice
+    nbgrader's DeduplicateIds makes); the others become ordinary cells. The kept cell's source
+    is then restored from the gradebook by OverwriteCells.
+    """
     changed = 0
+    seen = set()
+    for cell in reversed(nb.cells):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = grade_id.get("grade_id") if isinstance(grade_id, dict) else None
+        if isinstance(grade_id, str) and grade_id in seen:
+            del cell.metadata["nbgrader"]
+            changed += 1
+        elif isinstance(grade_id, str):
+            seen.add(grade_id)
     for cell in nb.cells:
         if "nbgrader" not in cell.get("metadata", {}):
             continue

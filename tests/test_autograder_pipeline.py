@@ -1,0 +1,274 @@
+"""End-to-end grading of crafted submissions of the stand-in course, with exact expectations.
+
+One batch is graded once per module (fixture `batch`) and shared by most tests.
+
+Stand-in scoring (tests/test_autograder_course.py): double_of_two 1, double_negative 2 (hidden),
+square_of_three 1, square_hidden 3 (hidden); 7 points in all. Notebook cells, 1-based:
+1 markdown, 2 imports, 3 double, 4 double_of_two, 5 double_negative, 6 markdown, 7 square,
+8 square_of_three, 9 square_hidden.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell
+from test_autograder_course import (
+    GRADE_IDS,
+    HIDDEN_MARKER,
+    HIDDEN_MARKER_2,
+    MAX_SCORE,
+    NOTEBOOK,
+    SOLUTION_MARKER,
+    SOLUTION_MARKER_2,
+    answer,
+    cell,
+    make_course,
+    release_notebook,
+    write,
+)
+
+from autograder.pipeline import GradingError, grade
+from autograder.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "activation_derivatives"
+# Long enough that an ordinary cell never hits it on a busy 2-core machine, short enough that
+# the endless loop costs little.
+TIMEOUT = 5.0
+
+
+def _delete(nb, *grade_ids):
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                not in grade_ids]
+    return nb
+
+
+def _corpus(release) -> dict[str, bytes | tuple[str, bytes]]:
+    """student_id -> notebook bytes (or (file name, bytes) for a misnamed file)."""
+    edited_tests = answer(release, double="return 2 * abs(x)")
+    cell(edited_tests, "double_negative").source = '"""double works."""\npass'
+    edited_meta = answer(release, square="return x * abs(x)")
+    cell(edited_meta, "double_of_two").metadata.nbgrader["points"] = 100
+    hidden = cell(edited_meta, "square_hidden")
+    hidden.metadata.nbgrader.update(grade_id="bonus", points=50)
+    hidden.source = "pass"
+    duplicated = answer(release, double="return 2 * x if x > 0 else 0")
+    fake = copy.deepcopy(cell(duplicated, "double_negative"))
+    fake.source = "pass"  # a copy of the hidden test cell, emptied, placed after the real one
+    duplicated.cells.append(fake)
+    duplicated.cells.insert(3, copy.deepcopy(cell(duplicated, "double")))
+    kernelspec = answer(release)
+    kernelspec.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    huge = answer(release, double="print('y' * 10**7)\nreturn 2 * x")
+    huge.cells.append(new_code_cell(
+        "from IPython.display import display\n"
+        "display({'image/png': 'A' * 5_000_000, 'text/plain': 'big'}, raw=True)"))
+    import_error = answer(release)
+    c = cell(import_error, "double")
+    c.source = "import no_such_module_for_grading\n" + c.source
+    return {
+        "correct": write(answer(release)),
+        "untouched": write(release),
+        "syntax_error": write(answer(release, double="return 2 * x)")),
+        "not_json": b"{this is not json",
+        "wrong_name": ("my_homework.ipynb", write(answer(release))),
+        "deleted_tests": write(_delete(answer(release), "double_negative", "square_of_three")),
+        "edited_tests": write(edited_tests),
+        "edited_metadata": write(edited_meta),
+        "duplicated_cells": write(duplicated),
+        "changed_kernelspec": write(kernelspec),
+        "infinite_loop": write(answer(release, double="while True:\n    pass")),
+        "sys_exit": write(answer(release, square="import sys\nsys.exit(1)")),
+        "os_exit": write(answer(release, double="import os\nos._exit(1)")),
+        "huge_output": write(huge),
+        "import_error": write(import_error),
+    }
+
+
+# student -> (status, points per grade cell in GRADE_IDS order), with the reason for each.
+EXPECTED = {
+    "correct": ("graded", [1, 2, 1, 3]),
+    "untouched": ("graded", [0, 0, 0, 0]),  # stubs raise NotImplementedError
+    "syntax_error": ("graded", [0, 0, 1, 3]),  # double is never defined; square still counts
+    "not_json": ("not a notebook: the file is not JSON", [0, 0, 0, 0]),
+    "wrong_name": ("no activation_derivatives.ipynb (found my_homework.ipynb)", [0, 0, 0, 0]),
+    "deleted_tests": ("graded", [1, 2, 1, 3]),  # restored cells pass on a correct answer
+    "edited_tests": ("graded", [1, 0, 1, 3]),  # 2*abs(x) fails the restored hidden test
+    "edited_metadata": ("graded", [1, 2, 1, 0]),  # points reset; x*abs(x) fails square(-4)
+    "duplicated_cells": ("graded", [1, 0, 1, 3]),  # the emptied copy gets the real source back
+    "changed_kernelspec": ("graded", [1, 2, 1, 3]),
+    "infinite_loop": ("timed out in double", [0, 0, 1, 3]),  # square's cells still run
+    "sys_exit": ("stopped by sys.exit in cell 8", [1, 2, 0, 0]),  # square_of_three is cell 8
+    "os_exit": ("kernel died in cell 4", [0, 0, 0, 0]),  # double_of_two is cell 4
+    "huge_output": ("graded", [1, 2, 1, 3]),  # printing is no failure
+    "import_error": ("graded", [0, 0, 1, 3]),  # the solution cell fails before defining double
+}
+
+
+def _write_class(folder: Path, corpus: dict) -> Path:
+    for sid, data in corpus.items():
+        name, content = data if isinstance(data, tuple) else (NOTEBOOK, data)
+        path = folder / sid / ASSIGNMENT / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return folder
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    return make_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(scope="module")
+def release(course, tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("release-ws") / "ws", course)
+    ws.prepare()
+    return release_notebook(ws.root)
+
+
+@pytest.fixture(scope="module")
+def batch(course, release, tmp_path_factory):
+    root = tmp_path_factory.mktemp("batch")
+    subs = _write_class(root / "subs", _corpus(release))
+    result = grade(subs, root / "out", course=course, timeout=TIMEOUT, jobs=2, progress=False)
+    return result, subs, root / "out"
+
+
+def test_every_crafted_submission_gets_its_exact_status_and_per_cell_points(batch):
+    result, _, out = batch
+    rows = {r["student_id"]: r for r in _read_csv(out / "grades.csv")}
+    assert set(rows) == set(EXPECTED)
+    got = {sid: (r["status"], [float(r[g]) for g in GRADE_IDS]) for sid, r in rows.items()}
+    assert got == {sid: (status, [float(p) for p in points])
+                   for sid, (status, points) in EXPECTED.items()}
+    for sid, (_, points) in EXPECTED.items():
+        assert float(rows[sid]["score"]) == sum(points)
+        assert float(rows[sid]["max_score"]) == MAX_SCORE  # edited points never change it
+
+
+def test_grades_csv_columns_are_fixed_then_one_per_grade_cell(batch):
+    _, _, out = batch
+    header = (out / "grades.csv").read_text().splitlines()[0]
+    assert header.split(",") == ["student_id", "score", "max_score", "status", *GRADE_IDS]
+
+
+def test_gradebook_holds_the_same_points_as_grades_csv(batch):
+    from nbgrader.api import Gradebook
+
+    _, _, out = batch
+    rows = {r["student_id"]: r for r in _read_csv(out / "grades.csv")}
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for sid, row in rows.items():
+            nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, sid)
+            assert {g.name: float(g.score or 0) for g in nb.grades} == {
+                g: float(row[g]) for g in GRADE_IDS}
+
+
+def test_nbgrader_layout_is_kept_in_the_workspace(batch):
+    _, _, out = batch
+    assert (out / "submitted" / "correct" / ASSIGNMENT / NOTEBOOK).is_file()
+    graded = nbformat.read(out / "autograded" / "correct" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    # The hidden tests ran: the autograded copy holds them (it is the instructor's record).
+    assert HIDDEN_MARKER in cell(graded, "double_negative").source
+
+
+def test_deleted_and_edited_test_cells_were_restored_before_running(batch):
+    _, _, out = batch
+    graded = nbformat.read(out / "autograded" / "deleted_tests" / ASSIGNMENT / NOTEBOOK,
+                           as_version=4)
+    assert HIDDEN_MARKER in cell(graded, "double_negative").source
+    edited = nbformat.read(out / "autograded" / "edited_tests" / ASSIGNMENT / NOTEBOOK,
+                           as_version=4)
+    assert HIDDEN_MARKER in cell(edited, "double_negative").source
+    notes = json.loads((out / "results" / "deleted_tests.json").read_text())["output"]
+    assert "deleted test cells were put back: double_negative, square_of_three" in notes
+
+
+def test_huge_output_is_truncated_and_feedback_stays_small(batch):
+    _, _, out = batch
+    graded = out / "autograded" / "huge_output" / ASSIGNMENT / NOTEBOOK
+    # 10 MB printed per call of double (twice) and a 5 MB image: cut to ~10 kB of text per cell.
+    assert graded.stat().st_size < 200_000
+    assert (out / "feedback" / "huge_output" / f"{ASSIGNMENT}.html").stat().st_size < 20_000
+
+
+def test_feedback_never_shows_hidden_tests_or_the_reference_solution(batch):
+    _, _, out = batch
+    secrets = [HIDDEN_MARKER, HIDDEN_MARKER_2, SOLUTION_MARKER, SOLUTION_MARKER_2,
+               "BEGIN HIDDEN TESTS", "Traceback", "BEGIN SOLUTION"]
+    files = [*(out / "feedback").rglob("*.html"), *(out / "results").glob("*.json")]
+    assert len(files) == 2 * len(EXPECTED)
+    for file in files:
+        text = file.read_text()
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, f"{file} shows {leaked}"
+
+
+def test_feedback_gives_title_result_points_and_message_per_test(batch):
+    _, _, out = batch
+    page = (out / "feedback" / "edited_tests" / f"{ASSIGNMENT}.html").read_text()
+    assert "double works for negative numbers." in page  # the hidden cell's docstring
+    assert "AssertionError: double(-3) should be -6" in page  # the assert's own message
+    assert "0 / 2" in page and "5 / 7" in page
+    loop = (out / "feedback" / "infinite_loop" / f"{ASSIGNMENT}.html").read_text()
+    assert "CellTimeout: this cell ran longer than 5 s and was stopped" in loop
+    assert "CellNotRun: not run: double timed out in cell 4" in loop
+
+
+def test_results_json_follows_gradescope_schema(batch):
+    _, _, out = batch
+    results = json.loads((out / "results" / "edited_tests.json").read_text())
+    assert results["score"] == 5.0
+    assert [t["number"] for t in results["tests"]] == GRADE_IDS
+    assert [t["visibility"] for t in results["tests"]] == [
+        "visible", "after_published", "visible", "after_published"]
+    assert [(t["score"], t["max_score"]) for t in results["tests"]] == [
+        (1.0, 1.0), (0.0, 2.0), (1.0, 1.0), (3.0, 3.0)]
+    assert all(isinstance(t["name"], str) and isinstance(t["output"], str)
+               for t in results["tests"])
+
+
+def test_summary_counts_statuses_and_scores(batch):
+    result, _, _ = batch
+    assert "students: 15" in result.summary
+    assert any(line.split() == ["graded", "10"] for line in result.summary.splitlines())
+    assert "tests most often failed:" in result.summary
+
+
+def test_regrading_unchanged_submissions_redoes_nothing_and_changes_nothing(batch, course):
+    result, subs, out = batch
+    before = (out / "grades.csv").read_bytes()
+    again = grade(subs, out, course=course, timeout=TIMEOUT, jobs=2, progress=False)
+    assert (again.graded, again.reused) == (0, len(EXPECTED))
+    assert (out / "grades.csv").read_bytes() == before
+
+
+def test_a_changed_submission_is_graded_again_and_only_it(batch, course, release, tmp_path):
+    _, subs, out = batch
+    copy_subs = shutil.copytree(subs, tmp_path / "subs")
+    fixed = copy_subs / "infinite_loop" / ASSIGNMENT / NOTEBOOK
+    fixed.write_bytes(write(answer(release)))
+    again = grade(copy_subs, out, course=course, timeout=TIMEOUT, jobs=2, progress=False)
+    assert (again.graded, again.reused) == (1, len(EXPECTED) - 1)
+    row = {r["student_id"]: r for r in _read_csv(out / "grades.csv")}["infinite_loop"]
+    assert (row["status"], float(row["score"])) == ("graded", MAX_SCORE)
+    # Put the original back so the other tests of this module see the batch unchanged.
+    grade(subs, out, course=course, timeout=TIMEOUT, jobs=2, progress=False)
+
+
+def test_missing_submissions_folder_is_an_instructor_error(course, tmp_path):
+    with pytest.raises(GradingError, match="does not exist"):
+        grade(tmp_path / "nope", tmp_path / "out", course=course, progress=False)
