@@ -21,6 +21,7 @@ RLIMIT_NPROC would not apply. We list every other namespace that ``--unshare-all
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import secrets
@@ -41,6 +42,7 @@ from jupyter_client.utils import run_sync
 BWRAP = "bwrap"
 SCRATCH = "/scratch"
 """Where the writable scratch folder appears inside the sandbox (home and working directory)."""
+MPL_CACHE = f"{SCRATCH}/.cache/matplotlib"
 
 # Learner code runs under a uid (and gid) drawn at random from this range, far above the ranges that
 # distributions hand out to people and to subordinate ids, so that no file and no other process on
@@ -120,6 +122,31 @@ def _bind_pairs(binds: Iterable[Bind]) -> list[tuple[str, str]]:
     return pairs
 
 
+@functools.cache
+def matplotlib_font_cache() -> Path | None:
+    """matplotlib's font list, built once per grading process (None if matplotlib is missing).
+
+    A sandbox starts with an empty home, where importing matplotlib would rebuild this list
+    (seconds); each sandbox gets a read-only copy in its cache folder instead.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="sandbox-mplcache-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "MPLCONFIGDIR": str(folder)}
+    subprocess.run(
+        [sys.executable, "-I", "-c", "import matplotlib.font_manager"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    lists = sorted(folder.glob("fontlist-*.json"))
+    if not lists:
+        return None
+    lists[0].chmod(0o644)
+    folder.chmod(0o755)
+    return lists[0]
+
+
 def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The whole environment of a sandboxed process."""
     env = {
@@ -172,25 +199,34 @@ def wrap(
     uid = new_uid() if uid is None else uid
     if uid == 0:
         raise ValueError("Learner code must not run as root (uid 0): RLIMIT_NPROC would not apply.")
+    font_cache = matplotlib_font_cache()
     cmd = [BWRAP, "--ro-bind", "/usr", "/usr"]
     for name in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
         if os.path.islink(name):
             cmd += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):
             cmd += ["--ro-bind", name, name]
-    for path in ETC_FILES:
-        cmd += ["--ro-bind-try", path, path]
     cmd += ["--proc", "/proc", "--dev", "/dev"]
     cmd += ["--perms", "1777", "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp"]
     if scratch is None:
         # Owned by root (bubblewrap cannot chown a tmpfs); only the sandbox's own uid lives here.
         cmd += ["--perms", "1777", "--size", str(limits.tmpfs_bytes), "--tmpfs", SCRATCH]
+        if font_cache is not None:
+            cmd += ["--perms", "0755", "--dir", f"{SCRATCH}/.cache"]
+            cmd += ["--perms", "1777", "--dir", MPL_CACHE]
+            cmd += ["--ro-bind", str(font_cache), f"{MPL_CACHE}/{font_cache.name}"]
     else:
         scratch = Path(scratch)
         scratch.mkdir(parents=True, exist_ok=True)
         os.chown(scratch, uid, uid)
+        if font_cache is not None:
+            (scratch / ".cache" / "matplotlib").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(font_cache, scratch / ".cache" / "matplotlib" / font_cache.name)
+            for path in (scratch / ".cache", scratch / ".cache" / "matplotlib"):
+                os.chown(path, uid, uid)
         cmd += ["--bind", str(scratch), SCRATCH]
-    binds = [("--ro-bind", path, path) for path in _python_dirs()]
+    binds = [("--ro-bind", path, path) for path in ETC_FILES if os.path.exists(path)]
+    binds += [("--ro-bind", path, path) for path in _python_dirs()]
     binds += [("--ro-bind", src, dest) for src, dest in _bind_pairs(ro_binds)]
     binds += [("--bind", src, dest) for src, dest in _bind_pairs(rw_binds)]
     # bubblewrap makes missing parent folders of a bind mode 0700, which the sandbox's uid could
