@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 
-TIMED_OUT = "autograder.check: cell timed out"  # marks nbclient's reply for a stopped cell
+from autograder import execute as executor
+from autograder.execute import KERNEL_DIED, NOT_RUN, Limits
+
 TIMEOUT = 10.0  # seconds per cell, as when the work is graded (nbgrader_config.py)
 MESSAGE_WIDTH = 160  # a failure message is cut to this many characters: it names one input
 HIDDEN_TESTS = re.compile(
@@ -38,7 +37,6 @@ class Test:
     grade_id: str
     index: int
     error: str | None = None  # None when it passed
-    ran: bool = False
 
 
 @dataclass
@@ -51,7 +49,7 @@ class Function:
 
     @property
     def passed(self) -> bool:
-        return all(test.ran and test.error is None for test in self.tests)
+        return all(test.error is None for test in self.tests)
 
 
 class NotebookError(Exception):
@@ -147,6 +145,12 @@ def _short(text: str) -> str:
 
 def describe_error(ename: str, evalue: str) -> str:
     """A one-line, learner-facing account of an exception raised in a cell."""
+    if ename in (
+        executor.TIMEOUT,
+        NOT_RUN,
+        KERNEL_DIED,
+    ):  # the executor's own notes: already plain words
+        return _short(evalue)
     if ename == "NotImplementedError":
         return "not written yet (the function still raises NotImplementedError)"
     if ename == "NameError":
@@ -165,50 +169,19 @@ def cell_error(cell: NotebookNode) -> str | None:
     return None
 
 
-def execute(nb: NotebookNode, folder: Path, timeout: float) -> tuple[dict[int, str | None], str]:
-    """Run every code cell in order in one fresh kernel.
+def run_cells(
+    nb: NotebookNode, functions: list[str], folder: Path, timeout: float
+) -> tuple[dict[int, str | None], str]:
+    """Run every code cell in order in one fresh kernel (with the grading pipeline's executor).
 
-    Returns the failure (or None) of each cell that ran, by index, and why the run stopped
-    early ("" when every cell ran). A cell that runs past `timeout` is interrupted and the run
-    goes on; if the kernel dies, the cells after it do not run.
+    Returns the failure (or None) of each code cell, by index, and why the run stopped early
+    ("" when every cell ran). A cell still running after `timeout` seconds is interrupted and
+    the function's later cells are skipped; after a kernel death or sys.exit nothing more runs.
     """
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        interrupt_on_timeout=True,
-        error_on_timeout={"ename": TIMED_OUT, "evalue": ""},
-        allow_errors=True,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(folder)}},
-    )
-    replies: dict[int, dict] = {}
-    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(
-        cell_index, execute_reply.get("content", {}) if execute_reply else {}
-    )
-    results: dict[int, str | None] = {}
-    stopped = ""
-    # The kernel's own stderr (ipykernel's start-up warnings) would only confuse a learner.
-    with client.setup_kernel(stderr=subprocess.DEVNULL):
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            try:
-                client.execute_cell(cell, index)
-            except DeadKernelError:
-                results[index] = "the kernel died (sys.exit, os._exit or running out of memory?)"
-                stopped = f"the kernel died in cell {index + 1}; the cells after it did not run"
-                break
-            reply = replies.get(index, {})
-            if reply.get("ename") == TIMED_OUT:
-                results[index] = (
-                    f"still running after {timeout:g} s, so it was stopped (endless loop?)"
-                )
-                continue
-            error = cell_error(cell)
-            if error is None and reply.get("status") == "error":
-                error = describe_error(reply.get("ename", "Error"), reply.get("evalue", ""))
-            results[index] = error
-    return results, stopped
+    result = executor.execute(nb, functions=functions, cwd=folder, limits=Limits(timeout=timeout))
+    failures = {i: cell_error(c) for i, c in enumerate(result.notebook.cells)
+                if c.cell_type == "code"}  # fmt: skip
+    return failures, result.stopped or ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,20 +193,23 @@ def report(functions: dict[str, Function], hidden_only: int, stopped: str, out: 
     """Print one line per function (and its failures), then a total; return the exit status."""
     width = max(len(name) for name in functions)
     for function in functions.values():
-        passed = sum(t.ran and t.error is None for t in function.tests)
+        passed = sum(t.error is None for t in function.tests)
         mark = "PASS" if function.passed else "FAIL"
         print(f"  {mark}  {function.name:<{width}}  {passed}/{len(function.tests)} tests", file=out)
         if function.passed:
             continue
         if function.cell_error:
             print(f"        its cell: {function.cell_error}", file=out)
+        errors = [test.error for test in function.tests]
+        if len(errors) > 1 and None not in errors and len(set(errors)) == 1:
+            # Every test failed the same way (a stub, a crash): say it once.
+            print(f"        all {len(errors)} tests: {errors[0]}", file=out)
+            continue
         for test in function.tests:
-            if not test.ran:
-                print(f"        {test.grade_id}: did not run", file=out)
-            elif test.error:
+            if test.error:
                 print(f"        {test.grade_id}: {test.error}", file=out)
     tests = [t for f in functions.values() for t in f.tests]
-    passed = sum(t.ran and t.error is None for t in tests)
+    passed = sum(t.error is None for t in tests)
     good = sum(f.passed for f in functions.values())
     print(file=out)
     if stopped:
@@ -269,20 +245,18 @@ def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) 
         print(f"check: {error}", file=out)
         return 1
 
+    solution_index = {_meta(c)["grade_id"]: i for i, c in enumerate(nb.cells)
+                      if _meta(c).get("solution") and _meta(c).get("grade_id")}  # fmt: skip
     print(f"Checking {notebook.name} (visible tests; each cell may run {timeout:g} s)...", file=out)
     try:
-        results, stopped = execute(nb, notebook.resolve().parent, timeout)
+        results, stopped = run_cells(nb, list(solution_index), notebook.resolve().parent, timeout)
     except Exception as error:  # the kernel could not start: nothing was checked
         print(f"check: could not run {notebook}: {type(error).__name__}: {error}", file=out)
         return 1
-    solution_index = {
-        _meta(c).get("grade_id"): i for i, c in enumerate(nb.cells) if _meta(c).get("solution")
-    }
     for function in functions.values():
         index = solution_index.get(function.name)
         if index is not None and results.get(index):
             function.cell_error = results[index]
     for index, test in tests.items():
-        test.ran = index in results
         test.error = results.get(index)
     return report(functions, hidden_only, stopped, out)
