@@ -35,6 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # containers often give /dev/shm only 64 MB, too little for a JupyterLab page
+    "--disable-dev-shm-usage",
 ]
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 INSTALL_HINT = (

@@ -12,6 +12,7 @@ tests/screenshots/ that the README shows.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -103,6 +104,9 @@ def screenshot_dir(tmp_path) -> Path:
 # --------------------------------------------------------------------------------------------
 # Reading the saved notebook
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in IPython tracebacks
+_FRAME = re.compile(r"\bin (\w+)\(")  # a traceback frame line: "Cell In[3], line 2, in f(z)"
+
 
 def cell_label(cell, index: int) -> str:
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -117,6 +121,31 @@ def error_outputs(nb) -> list[tuple[str, str, str]]:
         if cell.cell_type == "code"
         for out in cell.outputs
         if out.output_type == "error"
+    ]
+
+
+def raising_functions(nb) -> set[str]:
+    """Names of the functions in which the notebook's NotImplementedErrors were raised.
+
+    The innermost frame of a traceback names the function that raised; for an untouched stub
+    that is the learner function itself (e.g. "in relu_derivative(z)").
+    """
+    names = set()
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "error" and out.ename == "NotImplementedError":
+                frames = _FRAME.findall(_ANSI.sub("", "\n".join(out.traceback)))
+                if frames:
+                    names.add(frames[-1])
+    return names
+
+
+def solution_functions(nb) -> list[str]:
+    """The learner functions: grade_ids of the nbgrader solution cells (named after them)."""
+    return [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in nb.cells
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
     ]
 
 
@@ -171,6 +200,17 @@ def first_cell_with_image(shown) -> int:
     return next(cell["index"] for cell in shown if cell["images"])
 
 
+def first_solution_cell(nb) -> int:
+    return next(
+        i for i, cell in enumerate(nb.cells) if cell.metadata.get("nbgrader", {}).get("solution")
+    )
+
+
+def heading_before(nb, index: int) -> int:
+    """The markdown cell just above cell `index` if there is one, else `index` (screenshot top)."""
+    return index - 1 if index > 0 and nb.cells[index - 1].cell_type == "markdown" else index
+
+
 # --------------------------------------------------------------------------------------------
 # Tests
 
@@ -195,13 +235,22 @@ def test_release_notebook_run_all_shows_the_stub_errors_and_renders_the_figures(
         f"The saved notebook has {len(errors)} NotImplementedError outputs but the page shows "
         f"{sum('NotImplementedError' in t for t in shown_errors)} of them."
     )
+    stubs = solution_functions(saved)
+    assert stubs, f"{RELEASE} has no nbgrader solution cells (the functions learners write)."
+    silent = sorted(set(stubs) - raising_functions(saved))
+    assert not silent, (
+        f"Run All on the release notebook never showed the NotImplementedError of these stubs "
+        f"(no cell calls them, or they do not raise): {silent}"
+    )
     check_figures_render(saved, shown, RELEASE)
     check_math_renders(saved, shown, RELEASE)
 
     bs.hide_side_panels(page)
     bs.scroll_cell_to_top(page, 0)
     page.screenshot(path=screenshot_dir / "release_notebook.png")
-    bs.scroll_cell_to_top(page, max(first_cell_with_image(shown) - 2, 0))
+    bs.scroll_cell_to_top(page, heading_before(saved, first_solution_cell(saved)))
+    page.screenshot(path=screenshot_dir / "release_notebook_first_exercise.png")
+    bs.scroll_cell_to_top(page, heading_before(saved, first_cell_with_image(shown)))
     page.screenshot(path=screenshot_dir / "release_notebook_figure.png")
 
 
@@ -230,5 +279,5 @@ def test_source_notebook_run_all_passes_every_test_cell_and_renders_the_figures(
     check_math_renders(saved, shown, SOURCE)
 
     bs.hide_side_panels(page)
-    bs.scroll_cell_to_top(page, max(first_cell_with_image(shown) - 2, 0))
+    bs.scroll_cell_to_top(page, heading_before(saved, first_cell_with_image(shown)))
     page.screenshot(path=screenshot_dir / "source_notebook_run_all.png")
