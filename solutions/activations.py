@@ -92,7 +92,7 @@ def _alpha_for(x: np.ndarray, alpha: float, name: str) -> np.floating:
 
 
 def _work_dtype(dtype: np.dtype) -> np.dtype:
-    """float16 and float32 are computed in float64 and rounded once at the end."""
+    """The smooth functions compute float16/32 in float64 and round once at the end."""
     return np.promote_types(dtype, np.float64)
 
 
@@ -126,26 +126,34 @@ def _exp_minus_abs(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
     return e
 
 
-def _divide_by_powers_of_one_plus(numerator: np.ndarray, e: np.ndarray, power: int) -> np.ndarray:
-    """Return ``numerator / (1 + e)**power`` for 0 <= e <= 1, accurate to about one rounding.
+def _one_plus(e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``d = fl(1 + e)`` and its exact rounding error ``r = (1 + e) - d``, for 0 <= e <= 1.
 
-    ``d = fl(1 + e)`` is off from ``1 + e`` by ``r = e - (d - 1)``, which this computes exactly
-    (Fast2Sum: 1 >= e). Dividing by ``d`` twice and then multiplying by
-    ``(1 + r/d)**-power ~= 1 - power*r/d`` (|r/d| < 2**-53, so the next term is below 2**-106)
-    removes the error of ``d``, which squaring would otherwise double. Without it the float64
-    error of e/(1+e)**2 reaches 3.5 ulp; with it, it stays under 2.
+    Fast2Sum: since 1 >= e, ``d - 1`` is exact and ``r = e - (d - 1)`` is the exact error.
     """
     d = np.add(e, 1.0)
     r = np.subtract(d, 1.0)
-    np.subtract(e, r, out=r)  # r = (1 + e) - d, exactly
-    q = np.divide(numerator, d)
-    for _ in range(power - 1):
-        np.divide(q, d, out=q)
+    np.subtract(e, r, out=r)
+    return d, r
+
+
+def _divide_by_one_plus_to_the(
+    power: int, numerator: np.ndarray, d: np.ndarray, r: np.ndarray, out: np.ndarray
+) -> None:
+    """Write ``numerator / (1 + e)**power`` into ``out``, given ``d, r = _one_plus(e)``.
+
+    Dividing by ``d`` ``power`` times and then multiplying by
+    ``(1 + r/d)**-power ~= 1 - power*r/d`` (|r/d| < 2**-53, so the next term is below 2**-106)
+    removes the rounding error of ``d``, which squaring would otherwise double: without it the
+    float64 error of e/(1+e)**2 reaches 3.5 ulp, with it under 2. Overwrites ``numerator``
+    and ``r``; the last operation rounds into ``out``'s dtype.
+    """
+    for _ in range(power):
+        np.divide(numerator, d, out=numerator)
     np.multiply(r, power, out=r)
     np.divide(r, d, out=r)
-    np.multiply(r, q, out=r)
-    np.subtract(q, r, out=q)
-    return q
+    np.multiply(r, numerator, out=r)
+    np.subtract(numerator, r, out=out, casting="same_kind")
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,8 +163,9 @@ def _divide_by_powers_of_one_plus(numerator: np.ndarray, e: np.ndarray, power: i
 
 def _sigmoid_kernel(x: np.ndarray, out: np.ndarray) -> None:
     e = _exp_minus_abs(x)
-    numerator = np.where(x >= 0, 1.0, e)  # 1 for z >= 0, e^{-|z|} for z < 0 (and NaN)
-    np.copyto(out, _divide_by_powers_of_one_plus(numerator, e, 1), casting="same_kind")
+    d, r = _one_plus(e)
+    np.copyto(e, 1.0, where=x >= 0)  # numerator: 1 for z >= 0, e^{-|z|} for z < 0 (and NaN)
+    _divide_by_one_plus_to_the(1, e, d, r, out)
 
 
 def sigmoid(z: ArrayLike) -> np.ndarray:
@@ -168,8 +177,9 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
                   = \begin{cases} \frac{1}{1 + e^{-|z|}} & z \ge 0 \\
                                   \frac{e^{-|z|}}{1 + e^{-|z|}} & z < 0 \end{cases}
 
-    The second form only ever exponentiates :math:`-|z| \le 0`, so ``sigmoid(-1000.0)`` is a tiny
-    positive number rather than an overflow warning. :math:`\sigma(\pm\infty) = 1, 0`.
+    The second form only ever exponentiates :math:`-|z| \le 0`, so it cannot overflow:
+    ``sigmoid(-1000.0)`` is 0.0 (:math:`e^{-1000}` is below the smallest float) without a
+    warning. :math:`\sigma(+\infty) = 1` and :math:`\sigma(-\infty) = 0`.
 
     Args:
         z: input values (scalar or array).
@@ -189,7 +199,8 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
 
 def _sigmoid_derivative_kernel(x: np.ndarray, out: np.ndarray) -> None:
     e = _exp_minus_abs(x)
-    np.copyto(out, _divide_by_powers_of_one_plus(e, e, 2), casting="same_kind")
+    d, r = _one_plus(e)
+    _divide_by_one_plus_to_the(2, e, d, r, out)
 
 
 def sigmoid_derivative(z: ArrayLike) -> np.ndarray:
@@ -269,8 +280,9 @@ def sigmoid_derivative_from_activation(a: ArrayLike) -> np.ndarray:
 
 def _tanh_derivative_kernel(x: np.ndarray, out: np.ndarray) -> None:
     e = _exp_minus_abs(x, scale=2.0)
-    q = _divide_by_powers_of_one_plus(e, e, 2)
-    np.multiply(q, 4.0, out=out, casting="same_kind")  # exact: a power of 2
+    d, r = _one_plus(e)
+    np.multiply(e, 4.0, out=e)  # exact: a power of 2
+    _divide_by_one_plus_to_the(2, e, d, r, out)
 
 
 def tanh_derivative(z: ArrayLike) -> np.ndarray:
