@@ -83,7 +83,7 @@ def _grade(args) -> int:
         return INTERRUPTED
     print(result.summary)
     print()
-    print(f"graded {result.graded}, unchanged since the last run {result.reused}")
+    print(f"this run: graded {result.graded}, unchanged since the last run {result.reused}")
     print(f"grades:   {result.workspace / 'grades.csv'}")
     print(f"feedback: {result.workspace / 'feedback'}/<student_id>/activation_derivatives.html")
     print(f"results:  {result.workspace / 'results'}/<student_id>.json (Gradescope format)")

@@ -1,0 +1,165 @@
+"""`python -m autograder`: exit status, messages, dispatch, and resuming after kill -9 / Ctrl-C."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_autograder_course import ASSIGNMENT, MAX_SCORE, NOTEBOOK, answer, make_course, write
+
+from autograder.cli import INTERRUPTED, USAGE_ERROR, main
+from autograder.workspace import Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    return make_course(tmp_path_factory.mktemp("cli-course"))
+
+
+@pytest.fixture(scope="module")
+def release(course, tmp_path_factory):
+    import nbformat
+
+    ws = Workspace(tmp_path_factory.mktemp("cli-release") / "ws", course)
+    ws.prepare()
+    return nbformat.read(ws.release_notebook, as_version=4)
+
+
+def _class(folder: Path, notebooks: dict[str, bytes]) -> Path:
+    for sid, data in notebooks.items():
+        path = folder / sid / ASSIGNMENT / NOTEBOOK
+        path.parent.mkdir(parents=True)
+        path.write_bytes(data)
+    return folder
+
+
+def test_missing_submissions_exit_2_with_one_line_message(tmp_path, capsys, course):
+    code = main(["grade", str(tmp_path / "nope"), "--out", str(tmp_path / "out"),
+                 "--course", str(course), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == USAGE_ERROR == 2
+    assert err.startswith("autograder: ") and err.count("\n") == 1 and "does not exist" in err
+
+
+def test_a_folder_that_is_not_a_course_exits_2(tmp_path, capsys):
+    subs = _class(tmp_path / "subs", {"a": b"{}"})
+    code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--course",
+                 str(tmp_path), "--no-progress"])
+    assert code == 2 and "is not a course" in capsys.readouterr().err
+
+
+def test_an_out_folder_of_someone_elses_course_exits_2(tmp_path, capsys, course):
+    subs = _class(tmp_path / "subs", {"a": b"{}"})
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "gradebook.db").write_text("")
+    code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--course", str(course),
+                 "--no-progress"])
+    assert code == 2 and "already holds gradebook.db" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--jobs", "0"], ["--timeout", "-1"]])
+def test_bad_options_exit_2(tmp_path, capsys, course, option):
+    subs = _class(tmp_path / "subs", {"a": b"{}"})
+    code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--course", str(course),
+                 "--no-progress", *option])
+    assert code == 2 and capsys.readouterr().err.startswith("autograder: ")
+
+
+def test_check_and_demo_dispatch_to_their_modules(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr("autograder.check.run", lambda nb: calls.append(("check", nb)) or 1)
+    monkeypatch.setattr("autograder.demo.run", lambda out: calls.append(("demo", out)) or 0)
+    assert main(["check", "x.ipynb"]) == 1  # check's own exit status is passed through
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert calls == [("check", Path("x.ipynb")), ("demo", tmp_path)]
+
+
+@pytest.mark.slow
+def test_grading_exits_0_even_when_every_learner_scores_0(tmp_path, capsys, course, release):
+    subs = _class(tmp_path / "subs", {"lazy": write(release), "broken": b"not json"})
+    code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--course", str(course),
+                 "--no-progress", "--timeout", "5"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "mean score: 0.00 / 7" in out and "grades.csv" in out
+
+
+def _run_cli(subs: Path, out: Path, course: Path) -> subprocess.Popen:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.Popen(
+        [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
+         "--course", str(course), "--jobs", "1", "--timeout", "5", "--no-progress"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+
+
+def _wait_for_states(out: Path, proc: subprocess.Popen, at_least: int = 1) -> int:
+    states = out / ".autograder" / "state"
+    deadline = time.monotonic() + 120  # generous: startup imports and kernels on a busy machine
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = len(list(states.glob("*.json"))) if states.exists() else 0
+        if done >= at_least:
+            return done
+        time.sleep(0.02)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    raise AssertionError(f"no student finished; stderr: {stderr}")
+
+
+def _scores(out: Path) -> dict[str, tuple[str, float]]:
+    with open(out / "grades.csv", newline="") as f:
+        return {r["student_id"]: (r["status"], float(r["score"])) for r in csv.DictReader(f)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT])
+def test_grading_resumes_after_kill_9_or_ctrl_c(tmp_path, course, release, stop):
+    students = [f"s{i}" for i in range(5)]  # five notebooks, one at a time: several seconds
+    subs = _class(tmp_path / "subs", {s: write(answer(release)) for s in students})
+    out = tmp_path / "out"
+    first = _run_cli(subs, out, course)
+    try:
+        finished = _wait_for_states(out, first)
+        first.send_signal(stop)
+        first.wait(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    if stop == signal.SIGINT:
+        assert first.returncode == INTERRUPTED
+        assert "run the same command again" in first.stderr.read()
+    else:
+        assert first.returncode == -signal.SIGKILL
+    assert not (out / "grades.csv").exists()  # never written before the batch is complete
+    assert finished < len(students), "the run ended before it could be stopped"
+
+    second = _run_cli(subs, out, course)
+    stdout, stderr = second.communicate(timeout=300)
+    assert second.returncode == 0, stderr
+    graded, reused = _graded_reused(stdout)
+    assert reused >= finished and graded + reused == len(students)
+    assert _scores(out) == {s: ("graded", MAX_SCORE) for s in students}
+    db = sqlite3.connect(out / "gradebook.db")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    # Every student has exactly one submission in the gradebook, with all 7 points.
+    rows = db.execute("SELECT student.id, SUM(grade.auto_score) FROM grade "
+                      "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+                      "JOIN submitted_assignment ON submitted_notebook.assignment_id = "
+                      "submitted_assignment.id JOIN student ON submitted_assignment.student_id "
+                      "= student.id GROUP BY student.id").fetchall()
+    assert sorted(rows) == [(s, MAX_SCORE) for s in students]
+
+
+def _graded_reused(stdout: str) -> tuple[int, int]:
+    line = next(x for x in stdout.splitlines() if x.startswith("this run: "))
+    words = line.replace(",", "").split()  # "this run: graded 4 unchanged since the last run 2"
+    return int(words[3]), int(words[-1])
