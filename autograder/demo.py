@@ -8,7 +8,6 @@ one line per student and says where the grades and the feedback are.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
@@ -95,31 +94,40 @@ def write_demo_class(folder: Path) -> list[Path]:
     return subs.write_class(folder, {s.student_id: s.build() for s in CLASS})
 
 
-def read_grades(path: Path) -> dict[str, dict[str, str]]:
-    """grades.csv rows by student_id."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return {row["student_id"]: row for row in csv.DictReader(handle)}
-
-
-def _score(row: dict[str, str] | None) -> str:
-    if not row:
+def _score(row) -> str:
+    if row is None:
         return "-"
-    try:
-        return f"{float(row['score']):g}/{float(row['max_score']):g}"
-    except (KeyError, ValueError):
-        return f"{row.get('score', '?')}/{row.get('max_score', '?')}"
+    if row.score is None:
+        return f"?/{row.max_score:g}"
+    return f"{row.score:g}/{row.max_score:g}"
 
 
-def print_table(grades: dict[str, dict[str, str]], out: TextIO) -> None:
-    """One line per demo student: id, score, status and what the submission is."""
-    rows = [(s.student_id, _score(grades.get(s.student_id)),
-             (grades.get(s.student_id) or {}).get("status", "missing from grades.csv"), s.what)
-            for s in CLASS]  # fmt: skip
+def lost_points(row, max_points: dict[str, float]) -> list[str]:
+    """The grade cells where `row` earned less than the cell's points, in notebook order."""
+    return [g for g, most in max_points.items() if row.points.get(g, 0.0) < most]
+
+
+def print_table(rows, max_points: dict[str, float], out: TextIO, most_named: int = 3) -> None:
+    """One line per demo student (id, score, status, what the submission is); under a partly
+    right submission, the tests it lost points in (at most `most_named` of them by name)."""
+    by_id = {row.student_id: row for row in rows}
+    lines = []
+    for student in CLASS:
+        row = by_id.get(student.student_id)
+        status = row.status if row is not None else "missing from the grading results"
+        lines.append((student.student_id, _score(row), status, student.what))
     header = ("student", "score", "status", "what it is")
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(3)]
-    for row in (header, *rows):
-        padded = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
-        print("  " + "  ".join([*padded, row[3]]), file=out)
+    widths = [max(len(line[i]) for line in (header, *lines)) for i in range(3)]
+    for line in (header, *lines):
+        padded = [cell.ljust(width) for cell, width in zip(line[:3], widths, strict=True)]
+        print("  " + "  ".join([*padded, line[3]]), file=out)
+        row = by_id.get(line[0])
+        if row is None or not row.score or row.score >= row.max_score:
+            continue
+        lost = lost_points(row, max_points)
+        more = f" and {len(lost) - most_named} more" if len(lost) > most_named else ""
+        print(" " * (widths[0] + 4) + "lost points in: " + ", ".join(lost[:most_named]) + more,
+              file=out)  # fmt: skip
 
 
 def _relative(path: Path) -> str:
@@ -131,7 +139,7 @@ def _relative(path: Path) -> str:
 
 def run(out: Path = Path("demo_output"), *, stream: TextIO | None = None) -> int:
     """Grade the demo class into `out`; return 0 when it was graded, 1 otherwise."""
-    from autograder.pipeline import grade  # imported here: `check` must not need the pipeline
+    from autograder.pipeline import GradingError, grade  # only the demo needs the pipeline
 
     stream = stream or sys.stdout
     out = Path(out)
@@ -144,22 +152,27 @@ def run(out: Path = Path("demo_output"), *, stream: TextIO | None = None) -> int
         print(f"demo: could not build the demo submissions: {error}", file=stream)
         return 1
     print(f"Grading {len(CLASS)} made-up submissions from {_relative(folder)}/ ...", file=stream)
-    grade(folder, out)
-    grades_csv = out / "grades.csv"
-    if not grades_csv.is_file():
-        print(f"demo: grading finished but wrote no {_relative(grades_csv)}", file=stream)
+    try:
+        # unsafe=True: these submissions are written by this module, not by learners, so the
+        # demo also runs where the sandbox cannot start (it is still used where it can).
+        result = grade(folder, out, unsafe=True)
+    except GradingError as error:
+        print(f"demo: {error}", file=stream)
         return 1
-    grades = read_grades(grades_csv)
+    max_points = {
+        cell.metadata.nbgrader["grade_id"]: float(cell.metadata.nbgrader.get("points", 0))
+        for cell in subs.grade_cells(subs.read_notebook(subs.RELEASE)).values()
+    }
     print(file=stream)
-    print_table(grades, stream)
-    reference = grades.get("correct", {})
-    if reference and reference.get("score") != reference.get("max_score"):
+    print_table(result.rows, max_points, stream)
+    reference = next((row for row in result.rows if row.student_id == "correct"), None)
+    if reference is not None and reference.score != reference.max_score:
         print("Note: the reference answers did not get full marks; the notebook's tests or the "
               "autograder need a look.", file=stream)  # fmt: skip
     print(file=stream)
     feedback = out / "feedback"
     example = feedback / "relu_at_0" / f"{ASSIGNMENT}.html"
-    print(f"Grades:   {_relative(grades_csv)}", file=stream)
+    print(f"Grades:   {_relative(result.workspace / 'grades.csv')}", file=stream)
     print(f"Feedback: {_relative(feedback)}/<student>/{ASSIGNMENT}.html, "
           f"e.g. {_relative(example)}", file=stream)  # fmt: skip
     print(f"Done in {time.perf_counter() - started:.0f} s. "

@@ -7,6 +7,7 @@ import nbformat
 import pytest
 
 from autograder import demo
+from autograder.report import Row
 from autograder.submissions import COMMON_MISTAKES, NOTEBOOK_NAME
 
 IDS = [student.student_id for student in demo.CLASS]
@@ -30,18 +31,36 @@ def test_writing_the_demo_class_replaces_stale_submissions(tmp_path):
     assert nbformat.read(tmp_path / "correct" / "activation_derivatives" / NOTEBOOK_NAME, 4)
 
 
-def test_table_has_a_line_per_demo_student_with_score_status_and_what_it_is():
-    grades = {"correct": {"student_id": "correct", "score": "30.0", "max_score": "30.0",
-                          "status": "graded"}}  # fmt: skip
+def test_table_has_a_line_per_demo_student_and_names_the_tests_a_mistake_lost():
+    # Four one-point tests; relu_at_0 lost exactly one of them.
+    max_points = {"relu_values": 1.0, "relu_derivative_values": 1.0,
+                  "relu_derivative_at_zero": 1.0, "relu_derivative_inputs": 1.0}  # fmt: skip
+    rows = [
+        Row("correct", 4.0, 4.0, "graded", dict.fromkeys(max_points, 1.0)),
+        Row("relu_at_0", 3.0, 4.0, "graded", {**max_points, "relu_derivative_at_zero": 0.0}),
+        Row("untouched", 0.0, 4.0, "graded", dict.fromkeys(max_points, 0.0)),
+    ]
     out = io.StringIO()
-    demo.print_table(grades, out)
+    demo.print_table(rows, max_points, out)
     lines = out.getvalue().splitlines()
     assert lines[0].split()[:3] == ["student", "score", "status"]
-    assert len(lines) == 1 + len(IDS)
-    correct = next(line for line in lines if line.split()[0] == "correct")
-    assert "30/30" in correct and "graded" in correct and "the reference answers" in correct
-    missing = next(line for line in lines if line.split()[0] == "untouched")
-    assert "missing from grades.csv" in missing
+    by_id = {line.split()[0]: i for i, line in enumerate(lines)}
+    assert set(IDS) <= set(by_id)
+    correct = lines[by_id["correct"]]
+    assert "4/4" in correct and "graded" in correct and "the reference answers" in correct
+    assert lines[by_id["relu_at_0"] + 1].split() == ["lost", "points", "in:",
+                                                     "relu_derivative_at_zero"]  # fmt: skip
+    # Only relu_at_0 gets the line: a score of 0 lost everything, so naming tests says nothing.
+    assert sum("lost points in" in line for line in lines) == 1
+    assert "missing from the grading results" in lines[by_id["not_json"]]
+
+
+def test_lost_points_names_at_most_three_tests_then_counts_the_rest():
+    max_points = {f"t{i}": 1.0 for i in range(5)}
+    row = Row("lecture", 0.5, 5.0, "graded", {"t0": 0.5})
+    out = io.StringIO()
+    demo.print_table([row], max_points, out)
+    assert "lost points in: t0, t1, t2 and 2 more" in out.getvalue()
 
 
 @pytest.mark.slow
