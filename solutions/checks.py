@@ -139,12 +139,17 @@ CENTRAL_TOL = 1e-8
 POLICIES = ("course", "subgradient")
 POLICY_VARIABLE = "ACTIVATION_KINK_POLICY"
 
+_VALUE_TOLERANCE_TEXT = (
+    "Judged on shape and value, to 1e-9 relative or 1e-15 absolute (1e-6 for float32 input)."
+)
 _F64_TOLERANCE_TEXT = (
-    "Judged on shape and value, to 1e-9 relative or 1e-15 absolute: a(1 - a) and "
-    "1 - tanh(z)**2 cannot resolve slopes below about 1e-16, so nothing finer is asked."
+    "Judged on shape and value, to 1e-9 relative or 1e-15 absolute (1e-6 for float32 input): "
+    "a(1 - a) and 1 - tanh(z)**2 cannot resolve slopes below about 1e-16, so nothing finer "
+    "is asked."
 )
 _EXACT_TOLERANCE_TEXT = (
-    "Judged on shape and value, to 1e-9 relative: these values are exact in floating point."
+    "Judged on shape and value, to 1e-9 relative (1e-6 for float32 input); a right formula "
+    "gives these values exactly."
 )
 
 
@@ -663,7 +668,7 @@ _activation_checks(
     visible_values=lambda rng: _fixed("sigmoid", 0.0, 10.0, -10.0, [-1.0, 0.0, 1.0]),
     draw=_normal(),
     extremes=True,
-    tolerance=_F64_TOLERANCE_TEXT,
+    tolerance=_VALUE_TOLERANCE_TEXT,
 )
 _activation_checks(
     "sigmoid_derivative",
