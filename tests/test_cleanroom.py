@@ -1,0 +1,210 @@
+"""autograder.cleanroom: plain data across the boundary, strict decoding, and the cap rule."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import cleanroom_harness
+from autograder.cleanroom import (
+    Outcome,
+    apply_cap,
+    decode_results,
+    encode_calls,
+    new_rng,
+    run_calls,
+    solution_sources,
+)
+from autograder.sandbox import sandbox_problem
+from solutions.checks import SAFE_FUNCTIONS, Call
+
+CALLS = [Call("relu", (np.array([-1.0, 2.0]),)), Call("relu", (3.0,))]
+
+
+def frame(arrays: dict, *, compress: bool = False, allow_pickle: bool = True) -> bytes:
+    buffer = io.BytesIO()
+    (np.savez_compressed if compress else np.savez)(buffer, **arrays)
+    payload = buffer.getvalue()
+    return len(payload).to_bytes(8, "big") + payload
+
+
+def meta(**fields) -> np.ndarray:
+    base = {"index": 0, "kind": "array", "type": "ndarray", "error": None, "args_after": []}
+    base.update(fields)
+    return np.frombuffer(json.dumps(base).encode(), dtype=np.uint8)
+
+
+# --- decoding what comes back ---------------------------------------------------------------------
+
+
+def test_harness_frame_round_trips_as_a_plain_array_and_the_input_after_the_call():
+    z = np.array([-1.0, 2.0])
+    data = cleanroom_harness.encode_result(0, np.array([0.0, 2.0]), None, (z,))
+    result = decode_results(data, CALLS)[0]
+    assert type(result.value) is np.ndarray and result.value.tolist() == [0.0, 2.0]
+    assert result.args_after[0].tolist() == [-1.0, 2.0]
+    assert result.error is None
+
+
+def test_scalar_comes_back_as_a_numpy_scalar_and_errors_as_text():
+    data = cleanroom_harness.encode_result(1, 3.0, None, (3.0,))
+    data += cleanroom_harness.encode_result(0, None, "ValueError: nope", (np.zeros(2),))
+    results = decode_results(data, CALLS)
+    assert results[1].value == 3.0 and np.ndim(results[1].value) == 0
+    assert results[0].error == "ValueError: nope" and results[0].value is None
+
+
+def test_subclass_and_always_equal_objects_become_placeholders_that_compare_unequal():
+    class Sub(np.ndarray):
+        pass
+
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    data = cleanroom_harness.encode_result(0, np.zeros(2).view(Sub), None, ())
+    data += cleanroom_harness.encode_result(1, AlwaysEqual(), None, ())
+    results = decode_results(data, CALLS)
+    assert type(results[0].value).__name__ == "Sub" and not isinstance(results[0].value, np.ndarray)
+    assert type(results[1].value).__name__ == "AlwaysEqual"
+    assert results[1].value != 3.0  # the placeholder has object's own __eq__
+
+
+def test_pickled_object_array_is_refused_and_ends_parsing():
+    evil = frame({"meta": meta(), "value": np.array([object()], dtype=object)})
+    good = cleanroom_harness.encode_result(1, 3.0, None, ())
+    assert decode_results(evil + good, CALLS) == {}
+
+
+def test_compressed_frame_is_refused():
+    assert decode_results(frame({"meta": meta(), "value": np.zeros(2)}, compress=True), CALLS) == {}
+
+
+def test_frame_declaring_more_than_it_holds_is_refused():
+    payload = io.BytesIO()
+    with zipfile.ZipFile(payload, "w") as archive:
+        archive.writestr("meta.npy", b"x" * 10)
+    data = payload.getvalue().replace((10).to_bytes(4, "little"), (10**9).to_bytes(4, "little"))
+    assert decode_results(len(data).to_bytes(8, "big") + data, CALLS) == {}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"index": 7}, {"index": -1}, {"index": "0"}, {"kind": "pickle"}, {"type": "a b"}],
+    ids=["index-out-of-range", "negative-index", "index-not-int", "unknown-kind", "bad-type-name"],
+)
+def test_malformed_meta_is_refused(fields):
+    assert decode_results(frame({"meta": meta(**fields), "value": np.zeros(2)}), CALLS) == {}
+
+
+def test_duplicate_index_ends_parsing_but_keeps_what_came_before():
+    one = cleanroom_harness.encode_result(0, np.zeros(2), None, ())
+    assert list(decode_results(one + one, CALLS)) == [0]
+
+
+def test_string_array_result_is_refused():
+    assert decode_results(frame({"meta": meta(), "value": np.array(["0.5"])}), CALLS) == {}
+
+
+# --- encoding what goes in ------------------------------------------------------------------------
+
+
+def test_calls_are_encoded_as_plain_data_and_only_known_functions_by_name():
+    data = encode_calls(
+        [Call("numerical_derivative", ("sin", np.float32(1.0)), {"eps": 1e-3}), *CALLS]
+    )
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        plan = json.loads(bytes(npz["plan"]).decode())
+    assert plan[0]["args"][0] == {"kind": "safe", "name": "sin"}
+    assert plan[0]["args"][1]["kind"] == "npscalar"
+    with pytest.raises(ValueError, match="harness knows"):
+        encode_calls([Call("numerical_derivative", ("os.system", 1.0))])
+    with pytest.raises(TypeError, match="must be a number"):
+        encode_calls([Call("relu", ([1.0, 2.0],))])
+
+
+def test_harness_safe_functions_match_the_check_table():
+    z = np.linspace(-2, 2, 9)
+    assert cleanroom_harness.SAFE_FUNCTIONS.keys() == SAFE_FUNCTIONS.keys()
+    for name, function in SAFE_FUNCTIONS.items():
+        np.testing.assert_array_equal(cleanroom_harness.SAFE_FUNCTIONS[name](z), function(z))
+
+
+def test_grading_inputs_are_drawn_fresh_each_time():
+    assert new_rng().random() != new_rng().random()
+
+
+# --- what runs inside -----------------------------------------------------------------------------
+
+
+def test_only_solution_and_setup_cells_are_extracted():
+    cells = [
+        nbformat.v4.new_code_cell("import numpy as np", metadata={"nbgrader": {"locked": True}}),
+        nbformat.v4.new_code_cell("def relu(z): ...", metadata={"nbgrader": {"solution": True}}),
+        nbformat.v4.new_code_cell(
+            "assert relu(1) == 1", metadata={"nbgrader": {"grade": True, "locked": True}}
+        ),
+        nbformat.v4.new_code_cell("%time x = 1", metadata={"nbgrader": {"solution": True}}),
+        nbformat.v4.new_code_cell("scribble = 1"),  # the learner's own cell
+    ]
+    sources = solution_sources(nbformat.v4.new_notebook(cells=cells))
+    assert [s.strip() for s in sources[:2]] == ["import numpy as np", "def relu(z): ..."]
+    assert len(sources) == 3 and "get_ipython().run_line_magic" in sources[2]
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
+def test_clean_room_process_sees_no_reference_no_repository_and_no_nbgrader_variable(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    code = """
+import importlib.util, os
+import numpy as np
+def relu(z):
+    seen = (importlib.util.find_spec("solutions") is not None, "NBGRADER_EXECUTION" in os.environ,
+            sorted(os.listdir("/work/main")) != [".venv"], os.getuid() == 0)
+    return np.array([float(s) for s in seen])
+"""
+    run = run_calls([code], CALLS[1:], timeout=20)
+    assert run.stopped == ""
+    assert run.results[0].value.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
+def test_a_call_that_hangs_costs_only_that_call():
+    code = "import time\ndef relu(z):\n    if z == 3.0:\n        time.sleep(60)\n    return z\n"
+    calls = [Call("relu", (3.0,)), Call("relu", (4.0,))]
+    run = run_calls([code], calls, timeout=20)
+    assert run.results[0].error.startswith("CallTimeout")
+    assert run.results[1].value == 4.0
+
+
+# --- the cap --------------------------------------------------------------------------------------
+
+
+def test_cap_lowers_a_cell_that_failed_in_the_clean_room_and_says_why():
+    points, reasons = apply_cap(
+        {"relu_values": 1.0, "relu_inputs": 2.0, "sigmoid_values": 0.0},
+        {
+            "relu_values": Outcome(True),
+            "relu_inputs": Outcome(False, "relu(3.0) returned 0.0; expected 3.0."),
+            "sigmoid_values": Outcome(True),
+        },
+        {"relu_values": 1, "relu_inputs": 2, "sigmoid_values": 1},
+    )
+    assert points == {"relu_values": 1.0, "relu_inputs": 0.0, "sigmoid_values": 0.0}
+    assert list(reasons) == ["relu_inputs"]
+    reason = reasons["relu_inputs"]
+    assert "re-run on its own" in reason and "expected 3.0" in reason
+
+
+def test_cap_never_raises_points_and_leaves_cells_without_a_check_alone():
+    points, reasons = apply_cap(
+        {"sigmoid_values": 0.0, "free_text": 3.0},
+        {"sigmoid_values": Outcome(True)},
+        {"sigmoid_values": 1, "free_text": 3},
+    )
+    assert points == {"sigmoid_values": 0.0, "free_text": 3.0} and reasons == {}

@@ -1,0 +1,123 @@
+"""The adversarial corpus (tests/adversarial/): no attack earns more in the clean room than an
+honest submission whose functions all return zeros, every run ends within its time bound, and
+honest code still passes."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.cleanroom import apply_cap, cleanroom_scores
+from autograder.sandbox import sandbox_problem
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}"),
+]
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(__file__).with_name("adversarial")
+RELEASE = REPO / "release" / "activation_derivatives" / "activation_derivatives.ipynb"
+SOURCE = REPO / "source" / "activation_derivatives" / "activation_derivatives.ipynb"
+ATTACKS = sorted(p.stem for p in CORPUS.glob("*.py") if p.stem != "honest_all_zeros")
+# Each run is stopped after 10 s of wall time: an honest run takes ~1.5 s on an idle 2-core
+# machine, and several times that when the machine is shared.
+TIMEOUT = 10.0
+# Bound on a whole test: the timeout, sandbox start and verify, with margin for a loaded machine.
+WALL_BOUND = 40.0
+
+
+def submission(code: str) -> nbformat.NotebookNode:
+    """The released notebook with `code` in its first solution cell and the others emptied."""
+    notebook = copy.deepcopy(nbformat.read(str(RELEASE), as_version=4))
+    first = True
+    for cell in notebook.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell.source = code if first else ""
+            first = False
+    return notebook
+
+
+def passed(outcomes) -> set[str]:
+    return {grade_id for grade_id, outcome in outcomes.items() if outcome.passed}
+
+
+@pytest.fixture(scope="module")
+def zero_baseline() -> set[str]:
+    code = (CORPUS / "honest_all_zeros.py").read_text()
+    return passed(cleanroom_scores(submission(code), timeout=TIMEOUT))
+
+
+def test_honest_reference_passes_every_check_in_the_clean_room():
+    outcomes = cleanroom_scores(SOURCE, timeout=TIMEOUT)
+    failed = {k: o.message for k, o in outcomes.items() if not o.passed}
+    assert failed == {}
+
+
+def test_untouched_release_passes_nothing():
+    assert passed(cleanroom_scores(RELEASE, timeout=TIMEOUT)) == set()
+
+
+def test_zero_baseline_is_small_and_explained(zero_baseline):
+    # Zeros are right only where the answer is 0: the course's ReLU slope at z = 0.
+    assert zero_baseline <= {"relu_derivative_at_zero"}
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_attack_earns_no_more_than_all_zeros(name, zero_baseline, tmp_path):
+    gradebook = tmp_path / "gradebook.db"
+    gradebook.write_bytes(b"canary")
+    code = (CORPUS / f"{name}.py").read_text().replace("__GRADEBOOK__", str(gradebook))
+    start = time.monotonic()
+    outcomes = cleanroom_scores(submission(code), timeout=TIMEOUT)
+    elapsed = time.monotonic() - start
+    assert passed(outcomes) <= zero_baseline, {k: "passed" for k in passed(outcomes)}
+    assert elapsed < WALL_BOUND
+    assert gradebook.read_bytes() == b"canary"
+
+
+CONTROL_MARK = "# control: cheats unsandboxed"
+CONTROLS = [n for n in ATTACKS if CONTROL_MARK in (CORPUS / f"{n}.py").read_text()]
+
+
+@pytest.mark.parametrize("name", CONTROLS)
+def test_control_attack_really_cheats_without_the_sandbox(name):
+    """Run outside any sandbox, from the repository, the attack finds the reference: the clean
+    room's zero for it is the sandbox's doing, not a broken attack."""
+    code = (CORPUS / f"{name}.py").read_text() + "\nprint(relu(3.0), sigmoid(0.0))\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.split()[-2:] == ["3.0", "0.5"], result.stderr[-500:]
+
+
+def test_honest_code_next_to_an_attack_cell_keeps_its_points():
+    """An import-time attack that fails in its own cell costs the honest functions nothing."""
+    notebook = nbformat.read(str(SOURCE), as_version=4)
+    for cell in notebook.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid":
+            cell.source = "import solutions\n" + cell.source  # fails here: no solutions
+            break
+    outcomes = cleanroom_scores(notebook, timeout=TIMEOUT)
+    # Only sigmoid's cell stopped at its first line, so sigmoid (and what calls it) fails.
+    assert "relu_derivative_at_zero" in passed(outcomes)
+    assert "numerical_derivative_is_central" in passed(outcomes)
+    assert "sigmoid_values" not in passed(outcomes)
+
+
+def test_code_right_only_when_not_graded_is_capped_by_the_in_kernel_zero():
+    """The opposite of nbgrader_execution_only_when_graded.py: right in the clean room (which has
+    no NBGRADER_EXECUTION) but wrong in the kernel; the cap keeps the kernel's lower score."""
+    code = (CORPUS / "nbgrader_execution_only_when_graded.py").read_text()
+    code = code.replace("GRADED = bool(", "GRADED = not bool(")
+    outcomes = cleanroom_scores(submission(code), timeout=TIMEOUT)
+    assert outcomes["relu_derivative_inputs"].passed
+    grade_id = "relu_derivative_inputs"
+    points, reasons = apply_cap({grade_id: 0.0}, outcomes, {grade_id: 1})
+    assert points == {grade_id: 0.0} and reasons == {}
