@@ -352,3 +352,29 @@ def apply_cap(
                 f"passed in the notebook but not when re-run on its own: {outcome.message}"
             )
     return points, reasons
+
+
+def notebook_caps(notebook: nbformat.NotebookNode) -> dict[str, tuple[float, str]]:
+    """The pipeline's ``Caps`` hook: for each grade cell that fails in the clean room, (0 points,
+    the status reason). Cells that pass, or that have no check, are not capped.
+
+    Needs the sandbox (raises RuntimeError where it cannot start: do not pass this hook then).
+    """
+    from autograder.sandbox import sandbox_problem
+    from solutions.checks import CHECKS
+
+    problem = sandbox_problem()
+    if problem is not None:
+        raise RuntimeError(f"The clean room needs the sandbox: {problem}")
+    grade_ids = {
+        cell.metadata.nbgrader.grade_id
+        for cell in notebook.cells
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+        and cell.metadata.nbgrader.get("grade_id") in CHECKS
+    }
+    outcomes = cleanroom_scores(notebook, {g: CHECKS[g] for g in CHECKS if g in grade_ids})
+    return {
+        grade_id: (0.0, f"{CHECKS[grade_id].function} lost points: it fails when re-run on its own")
+        for grade_id, outcome in outcomes.items()
+        if not outcome.passed
+    }

@@ -185,6 +185,7 @@ def wrap(
     env: dict[str, str] | None = None,
     uid: int | None = None,
     cwd: str = SCRATCH,
+    nbgrader_execution: str | None = None,
 ) -> list[str]:
     """The command line that runs ``argv`` in a sandbox.
 
@@ -193,6 +194,10 @@ def wrap(
     host folder is capped only per file). A host ``scratch`` folder is made writable for the
     sandbox's uid. ``ro_binds``/``rw_binds`` hold paths (bound at the same place) or (source,
     destination) pairs. ``uid`` defaults to a fresh one (:func:`new_uid`).
+
+    ``nbgrader_execution`` sets NBGRADER_EXECUTION, as nbgrader's own run does; only the in-kernel
+    nbgrader run passes it (so code that behaves differently under grading is caught there or in
+    the clean room, which never sets it). ``env`` itself may not hold it.
     """
     if not argv:
         raise ValueError("wrap() needs a command to run, got an empty argv.")
@@ -251,6 +256,8 @@ def wrap(
     ]
     for key, value in sandbox_env(env).items():
         cmd += ["--setenv", key, value]
+    if nbgrader_execution is not None:
+        cmd += ["--setenv", "NBGRADER_EXECUTION", nbgrader_execution]
     cmd += ["--chdir", cwd, "--"]
     cmd += [
         "setpriv",
@@ -448,6 +455,7 @@ class _SandboxedKernelMixin:
             rw_binds=[self.sandbox_dir],
             limits=self.sandbox_limits,
             uid=self._sandbox_uid,
+            nbgrader_execution=getattr(self, "_nbgrader_execution", None),
         )
 
     def _socket_paths(self) -> list[str]:
@@ -467,6 +475,8 @@ class _SandboxedKernelMixin:
         self._lock_dir()
 
     async def _async_start_kernel(self, **kw) -> None:
+        # The launch environment is not passed on (bubblewrap clears it), except nbgrader's marker.
+        self._nbgrader_execution = (kw.get("env") or {}).get("NBGRADER_EXECUTION")
         self._unlock_dir()
         await super()._async_start_kernel(**kw)
         await self._wait_and_lock()
@@ -489,3 +499,23 @@ class SandboxedKernelManager(_SandboxedKernelMixin, KernelManager):
 
     start_kernel = run_sync(_SandboxedKernelMixin._async_start_kernel)
     cleanup_resources = run_sync(_SandboxedKernelMixin._async_cleanup_resources)
+
+
+def kernel_manager_factory(workspace: Path, unsafe: bool):
+    """The grading pipeline's kernel factory: sandboxed kernels, or refusal with a reason.
+
+    Returns a callable making an unstarted :class:`AsyncSandboxedKernelManager`; ``None`` (plain,
+    unsandboxed kernels) only when the sandbox cannot start and ``unsafe`` is True. Raises
+    RuntimeError with an instructor-facing message when the sandbox cannot start and ``unsafe`` is
+    False. ``workspace`` (the course folder with the gradebook) is never bound into the sandbox.
+    """
+    problem = sandbox_problem()
+    if problem is None:
+        return functools.partial(AsyncSandboxedKernelManager, kernel_name="python3")
+    if unsafe:
+        return None
+    raise RuntimeError(
+        f"Learner code cannot be sandboxed here: {problem} Grading refuses to run it unsandboxed; "
+        "fix that, or pass --unsafe to grade anyway (learner code then runs with your rights "
+        f"and can read and change {workspace})."
+    )

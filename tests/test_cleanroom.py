@@ -208,3 +208,22 @@ def test_cap_never_raises_points_and_leaves_cells_without_a_check_alone():
         {"sigmoid_values": 1, "free_text": 3},
     )
     assert points == {"sigmoid_values": 0.0, "free_text": 3.0} and reasons == {}
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
+def test_notebook_caps_zero_exactly_the_cells_whose_function_fails_in_the_clean_room():
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[1] / "source" / "activation_derivatives"
+    notebook = nbformat.read(str(source / "activation_derivatives.ipynb"), as_version=4)
+    for cell in notebook.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "relu_derivative":
+            cell.source = "from solutions import relu_derivative"  # works only in the kernel
+    from autograder.cleanroom import notebook_caps
+
+    caps = notebook_caps(notebook)
+    assert {g for g in caps} == {
+        "relu_derivative_values", "relu_derivative_inputs",
+        "relu_derivative_at_zero", "relu_derivative_keeps_input",
+    }  # fmt: skip
+    assert all(points == 0.0 and "relu_derivative" in why for points, why in caps.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import textwrap
@@ -264,3 +265,41 @@ def test_sandboxed_kernel_is_interrupted_by_message(kernel):
     assert status == "error" and "KeyboardInterrupt" in text
     status, text = execute(kc, "print(1 + 1)")
     assert text.strip() == "2"
+
+
+@pytest.mark.slow
+def test_kernel_gets_nbgrader_marker_from_the_launch_env_but_nothing_else_of_it():
+    # Like nbgrader, the in-kernel run sets NBGRADER_EXECUTION; other host variables stay out.
+    km = SandboxedKernelManager(kernel_name="python3")
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde", GRADER_SECRET="s3cret")
+    km.start_kernel(env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        code = (
+            "import os\nprint(os.environ.get('NBGRADER_EXECUTION'), 'GRADER_SECRET' in os.environ)"
+        )
+        status, text = execute(kc, code)
+        assert text.split() == ["autograde", "False"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_kernel_manager_factory_gives_sandboxed_kernels(tmp_path):
+    from autograder.sandbox import AsyncSandboxedKernelManager, kernel_manager_factory
+
+    km = kernel_manager_factory(workspace=tmp_path, unsafe=False)()
+    assert isinstance(km, AsyncSandboxedKernelManager)
+    asyncio.run(km.cleanup_resources())  # never started: only its socket folder to remove
+    assert not os.path.exists(km.sandbox_dir)
+
+
+def test_kernel_manager_factory_refuses_without_sandbox_unless_unsafe(tmp_path, monkeypatch):
+    import autograder.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "sandbox_problem", lambda: "bwrap not found.")
+    with pytest.raises(RuntimeError, match=r"bwrap not found.*--unsafe"):
+        sandbox.kernel_manager_factory(workspace=tmp_path, unsafe=False)
+    assert sandbox.kernel_manager_factory(workspace=tmp_path, unsafe=True) is None
