@@ -407,9 +407,10 @@ def save_notebook(page, path: Path, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"JupyterLab did not save {path.name} within {timeout:.0f} s.")
         page.wait_for_timeout(250)
-    # the tab loses its "unsaved changes" mark once the save round trip is complete
-    page.wait_for_selector(
-        ".lm-TabBar-tab.lm-mod-current:not(.jp-mod-dirty)", timeout=timeout * 1000
+    # the notebook's tab loses its "unsaved changes" mark once the save round trip is complete
+    page.wait_for_function(
+        "() => !document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.jp-mod-dirty')",
+        timeout=timeout * 1000,
     )
 
 
