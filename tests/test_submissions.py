@@ -239,3 +239,9 @@ def test_write_class_refuses_student_ids_that_are_not_folder_names(tmp_path, stu
 def test_write_class_refuses_an_unknown_layout(tmp_path):
     with pytest.raises(ValueError, match="'nbgrader' or 'flat'"):
         write_class(tmp_path, {"ada": b"{}"}, layout="zip")
+
+
+def test_the_same_answers_give_the_same_bytes_so_regrading_can_skip_unchanged_work():
+    # The pipeline skips a submission whose content hash it has seen: builds must be stable.
+    answers = lecture_formula_answers()
+    assert nbformat.writes(make_submission(answers)) == nbformat.writes(make_submission(answers))
