@@ -6,11 +6,14 @@ Built on nbclient, but not nbgrader's Execute preprocessor, because grading need
   cells of that same function fail without running ("not run: relu_derivative timed out in
   cell 12"), so one endless loop costs one timeout, not one per test; other functions' cells
   still run. A cell belongs to the function whose solution-cell grade_id is the longest prefix
-  of the cell's grade_id (cells without a grade_id belong to no function).
+  of the cell's grade_id. An ungraded cell ("try it", a plot) that names a function which has
+  timed out is skipped as well.
 - Kernel death (os._exit, a crash, a kill) is detected; sys.exit / exit() end the notebook
   too. The cell where it happened fails and no later cell runs or earns points.
 - A kernel that does not stop when interrupted is killed, and is treated like a dead kernel.
-- Output limits while the output arrives: text per cell, size and number of display outputs
+- A small guard run in the kernel before the notebook caps what print() sends per cell, so
+  printing gigabytes costs little. Output limits also apply in this process while the output
+  arrives: text per cell, size and number of display outputs
   (images included; nbgrader's LimitOutput only counts lines of text), length of error
   messages and tracebacks. So a notebook that prints gigabytes cannot fill the memory, the
   autograded notebook or the feedback.
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -76,7 +80,10 @@ class Execution:
     def problems(self) -> list[str]:
         """Short reasons a person can act on, in the order they happened."""
         reasons, seen = [], set()
+        named = any(function for _, function in self.timed_out)
         for number, function in self.timed_out:
+            if function is None and named:
+                continue  # an ungraded cell, most likely slow for the same reason
             reason = f"timed out in {function}" if function else f"timed out in cell {number}"
             if reason not in seen:
                 seen.add(reason)
@@ -270,6 +277,49 @@ class _GradingClient(NotebookClient):
         return out
 
 
+# Run once in each kernel before the notebook: caps what print() sends per cell, in the kernel
+# itself, so that printing gigabytes costs neither transfer nor parsing. A limit for speed, not a
+# security boundary (learner code could undo it; the client-side limits still apply then).
+OUTPUT_GUARD = """
+def _autograder_output_guard(limit):
+    import sys
+    from IPython import get_ipython
+
+    class Capped:
+        def __init__(self, stream):
+            self._stream, self._used, self._cut = stream, 0, False
+
+        def write(self, text):
+            text = str(text)
+            room = limit - self._used
+            self._used += len(text)
+            if room <= 0:
+                if not self._cut:
+                    self._cut = True
+                    self._stream.write("\\n... output truncated ...\\n")
+                return len(text)
+            return self._stream.write(text[:room])
+
+        def reset(self, *args):
+            self._used, self._cut = 0, False
+
+        def __getattr__(self, name):
+            return getattr(self._stream, name)
+
+    out, err = Capped(sys.stdout), Capped(sys.stderr)
+    sys.stdout, sys.stderr = out, err
+    get_ipython().events.register("pre_run_cell", lambda *args: (out.reset(), err.reset()))
+
+_autograder_output_guard({limit})
+del _autograder_output_guard
+"""
+
+
+def referenced_functions(source: str, functions: Iterable[str]) -> set[str]:
+    """The learner functions whose names appear in `source`."""
+    return set(re.findall(r"[A-Za-z_]\w*", source)) & set(functions)
+
+
 class _Runner:
     def __init__(self, nb, functions, cwd, limits, factory, env, cancel):
         self.nb = nb
@@ -289,6 +339,9 @@ class _Runner:
         # The kernel's own stdout/stderr (not the notebook's outputs) would garble the progress bar.
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         async with client.async_setup_kernel(cleanup_kc=True, cwd=str(self.cwd), env=env, **quiet):
+            guard = OUTPUT_GUARD.replace("{limit}", str(self.limits.max_text_chars // 2))
+            msg_id = client.kc.execute(guard, silent=True, store_history=False)
+            await client.async_wait_for_reply(msg_id)
             await self._cells(client, result)
         result.seconds = time.monotonic() - started
         return result
@@ -306,9 +359,13 @@ class _Runner:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled()
             function = function_of(grade_id_of(cell), self.functions)
-            if function in blocked:
-                self._fail(cell, NOT_RUN, f"not run: {function} timed out in cell "
-                                          f"{blocked[function]}")
+            # An ungraded cell ("try it", a plot) that uses a function which timed out would
+            # only time out again: skip it too.
+            uses = {function} if function else (
+                set() if grade_id_of(cell) else referenced_functions(cell.source, blocked))
+            if uses & set(blocked):
+                first = min(uses & set(blocked), key=blocked.get)
+                self._fail(cell, NOT_RUN, f"not run: {first} timed out in cell {blocked[first]}")
                 continue
             client.cell_timed_out = False
             try:

@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -181,7 +182,10 @@ class _Grader:
         row = Row(sub.student_id, score, a.max_score, status,
                   {c.grade_id: points.get(c.grade_id, 0.0) for c in a.grade_cells})
         if nb is not None:
-            atomic_write(self.ws.autograded(sub.student_id), nbformat.writes(nb))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nbformat's notes on cell ids it normalised
+                text = nbformat.writes(nb)
+            atomic_write(self.ws.autograded(sub.student_id), text)
         found = outcomes(nb, a, points)
         atomic_write(self.ws.feedback(sub.student_id),
                      feedback.html(sub.student_id, status, score, a.max_score, found, notes))

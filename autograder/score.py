@@ -107,7 +107,9 @@ def parse_notebook(content: bytes) -> NotebookNode:
     except UnicodeDecodeError:
         raise NotANotebook("not a notebook: the file is not UTF-8 text") from None
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # missing or duplicate cell ids: nbformat fixes them
+            nb = nbformat.reads(text, as_version=4)
     except nbformat.reader.NotJSONError:
         raise NotANotebook("not a notebook: the file is not JSON") from None
     except Exception as error:  # nbformat raises several kinds for unreadable files
