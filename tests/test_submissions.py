@@ -5,6 +5,7 @@ import copy
 import json
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, LockCells
@@ -245,3 +246,35 @@ def test_the_same_answers_give_the_same_bytes_so_regrading_can_skip_unchanged_wo
     # The pipeline skips a submission whose content hash it has seen: builds must be stable.
     answers = lecture_formula_answers()
     assert nbformat.writes(make_submission(answers)) == nbformat.writes(make_submission(answers))
+
+
+def _failed_checks(answers, function):
+    """grade_ids of the hidden-test checks of `function` that these answers fail.
+
+    Runs the filled-in solution cells in this process: only this module's own answers, never
+    learner code, so no kernel is needed.
+    """
+    from solutions.checks import CHECKS, run_check
+
+    namespace = {"np": np}
+    for cell in solution_cells(make_submission(answers)).values():
+        exec(cell.source, namespace)
+    failed = []
+    for grade_id, found in CHECKS.items():
+        if found.function == function:
+            try:
+                run_check(grade_id, namespace)
+            except AssertionError:
+                failed.append(grade_id)
+    return failed
+
+
+def test_correct_answers_pass_every_check_so_a_failure_below_is_the_mistake():
+    correct = correct_answers()
+    assert {name: _failed_checks(correct, name) for name in correct} == dict.fromkeys(correct, [])
+
+
+@pytest.mark.parametrize("key", sorted(COMMON_MISTAKES))
+def test_each_common_mistake_is_caught_by_a_check_of_its_function(key):
+    mistake = COMMON_MISTAKES[key]
+    assert _failed_checks(mistake.answers(), mistake.function), f"no check catches {key}"
