@@ -409,7 +409,15 @@ def _judge(
     if not shape:
         message = f"{text} returned {_number(got[index])}; expected {expected}."
     extra = hint(call, _entry_input(call, index)) if hint else ""
+    if np.isnan(got[index]):
+        extra = (extra + " " if extra else "") + _NAN_HINT
     return message + (f" {extra}" if extra else "")
+
+
+_NAN_HINT = (
+    "A nan usually comes from inf / inf, inf - inf or 0 * inf inside the formula; the form in "
+    "the docstring avoids them."
+)
 
 
 def _entry_input(call: Call, index):

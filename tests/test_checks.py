@@ -523,3 +523,11 @@ def test_execute_call_resolves_function_names_only_from_the_safe_set():
 def test_run_check_names_an_unknown_grade_id():
     with pytest.raises(KeyError, match="no check named 'relu_typo'"):
         run_check("relu_typo", reference())
+
+
+def test_a_nan_from_inf_over_inf_is_explained(course):
+    # The calculus form e^-z / (1 + e^-z)^2 is inf / inf at z = -1000: nan, not 0.
+    namespace = lecture(sigmoid_derivative="return np.exp(-z) / (1 + np.exp(-z)) ** 2")
+    message = failure("sigmoid_derivative_extremes", namespace)
+    assert message.startswith("sigmoid_derivative(-1000.0) returned nan; expected 0.0.")
+    assert "inf / inf" in message
