@@ -227,3 +227,20 @@ def test_notebook_caps_zero_exactly_the_cells_whose_function_fails_in_the_clean_
         "relu_derivative_at_zero", "relu_derivative_keeps_input",
     }  # fmt: skip
     assert all(points == 0.0 and "relu_derivative" in why for points, why in caps.values())
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
+def test_pyplot_is_imported_only_when_learner_code_uses_it():
+    code = """
+import sys
+import matplotlib.pyplot as plt
+def relu(z):
+    return float(type(sys.modules["matplotlib.pyplot"]).__name__ == "_LazyModule")
+def sigmoid(z):
+    fig, ax = plt.subplots()
+    return float(len(fig.axes))
+"""
+    calls = [Call("relu", (1.0,)), Call("sigmoid", (1.0,)), Call("relu", (1.0,))]
+    run = run_calls([code], calls, timeout=30)
+    # Still lazy before use, one axes drawn when used, real module in place afterwards.
+    assert [run.results[i].value for i in range(3)] == [1.0, 1.0, 0.0]
