@@ -272,3 +272,65 @@ def test_a_changed_submission_is_graded_again_and_only_it(batch, course, release
 def test_missing_submissions_folder_is_an_instructor_error(course, tmp_path):
     with pytest.raises(GradingError, match="does not exist"):
         grade(tmp_path / "nope", tmp_path / "out", course=course, progress=False)
+
+
+def test_lms_zip_of_flat_notebooks_is_graded_and_force_grades_again(course, release, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "lms.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("s1.ipynb", write(answer(release)))
+        zf.writestr("s2.ipynb", write(answer(release, square=None)))  # square left as a stub
+    out = tmp_path / "out"
+    first = grade(archive, out, course=course, timeout=TIMEOUT, progress=False)
+    assert [(r.student_id, r.status, r.score) for r in first.rows] == [
+        ("s1", "graded", MAX_SCORE), ("s2", "graded", 3.0)]  # s2: only double's 1 + 2 points
+    forced = grade(archive, out, course=course, timeout=TIMEOUT, progress=False, force=True)
+    assert (forced.graded, forced.reused) == (2, 0)
+    assert forced.rows == first.rows
+
+
+def test_kernel_manager_factory_hook_launches_every_kernel(course, release, tmp_path):
+    """The sandbox plugs in here: a factory whose kernel command is wrapped (here by `env`)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    made = []
+
+    class Wrapped(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return ["env", "WRAPPED_BY_TEST=yes", *super().format_kernel_cmd(extra_arguments)]
+
+    def factory():
+        made.append(Wrapped(kernel_name="python3"))
+        return made[-1]
+
+    # double earns its points only in a kernel started through the wrapper.
+    nb = answer(release, double="import os\nreturn 2 * x if os.environ.get('WRAPPED_BY_TEST') "
+                                "else 0")
+    subs = tmp_path / "subs" / "w" / ASSIGNMENT
+    subs.mkdir(parents=True)
+    (subs / NOTEBOOK).write_bytes(write(nb))
+    result = grade(tmp_path / "subs", tmp_path / "out", course=course, timeout=TIMEOUT,
+                   progress=False, kernel_manager_factory=factory)
+    assert len(made) == 1
+    assert [(r.status, r.score) for r in result.rows] == [("graded", MAX_SCORE)]
+
+
+def test_caps_hook_lowers_points_in_the_gradebook_and_says_why(course, release, tmp_path):
+    """The clean room plugs in here: a cap below the in-kernel points wins and is reported."""
+    from nbgrader.api import Gradebook
+
+    def caps(nb):
+        return {"square_hidden": (0.0, "clean room: square gave other values"),
+                "double_of_two": (5.0, "never used: above the points earned")}
+
+    subs = tmp_path / "subs" / "c" / ASSIGNMENT
+    subs.mkdir(parents=True)
+    (subs / NOTEBOOK).write_bytes(write(answer(release)))
+    result = grade(tmp_path / "subs", tmp_path / "out", course=course, timeout=TIMEOUT,
+                   progress=False, caps=caps)
+    [row] = result.rows
+    assert (row.status, row.score) == ("clean room: square gave other values", MAX_SCORE - 3)
+    with Gradebook(f"sqlite:///{tmp_path / 'out' / 'gradebook.db'}") as gb:
+        grades = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "c").grades
+        assert {g.name: g.score for g in grades}["square_hidden"] == 0
