@@ -9,7 +9,6 @@ import os
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "activation-derivatives"
-c.CourseDirectory.db_assignments = [dict(name="activation_derivatives")]
 
 # What a learner sees in place of a solution.
 c.ClearSolutions.code_stub = {
