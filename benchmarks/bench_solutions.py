@@ -1,8 +1,11 @@
 """Speed of the reference derivatives against the lecture's formulas and one numpy pass.
 
 For each array size, every contender runs once per round, round after round, so slow phases of a
-shared machine hit them all alike; the table shows the median of the rounds. Each derivative
-is compared with:
+shared machine hit them all alike; the table shows the median of the rounds. In each round a
+contender's timed call follows an untimed call of the same contender, so that every contender
+meets the memory allocator in its own steady state (otherwise whoever runs after a contender
+that freed a lot pays for fresh pages: up to 2 ms of page faults for a 10^6-element result).
+Each derivative is compared with:
 
 - the naive lecture formula (``a * (1 - a)``, ``1 - tanh(z)**2``, ``np.where``), and
 - one pass of numpy over the same array: ``np.exp`` for the smooth derivatives (whose cost is
@@ -69,12 +72,11 @@ BASELINES = {"exp": np.exp, "copy": np.copy}
 
 
 def median_times(contenders: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
-    """Median wall time in ms of each contender, measured round-robin after one warm-up call."""
-    for run in contenders.values():
-        run()
+    """Median wall time in ms of each contender, measured round-robin, each after a warm call."""
     times: dict[str, list[float]] = {key: [] for key in contenders}
     for _ in range(rounds):
         for key, run in contenders.items():
+            run()  # untimed: leaves the allocator and caches as this contender needs them
             start = time.perf_counter()
             run()
             times[key].append(time.perf_counter() - start)
