@@ -37,7 +37,7 @@ from autograder.sandbox import Limits, run_sandboxed
 CLEANROOM_LIMITS = Limits(
     cpu_seconds=30,
     memory_bytes=1 << 30,  # numpy maps ~0.4 GB of address space; leaves ~0.6 GB for the learner
-    processes=16,
+    processes=4,  # the harness is single-threaded; bounds a fork bomb's memory at 4 GB
     file_bytes=16 << 20,
     open_files=64,
     tmpfs_bytes=16 << 20,
