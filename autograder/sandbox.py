@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -425,6 +426,8 @@ class _SandboxedKernelMixin:
         self.transport = "ipc"
         self._sandbox_uid = new_uid()
         self.sandbox_dir = tempfile.mkdtemp(prefix="sandboxed-kernel-")
+        # Removed with the manager too, whichever way the kernel ended (killed, never started).
+        weakref.finalize(self, shutil.rmtree, self.sandbox_dir, ignore_errors=True)
         self.connection_file = os.path.join(self.sandbox_dir, "kernel.json")
         self.ip = os.path.join(self.sandbox_dir, "ipc")
         self._unlock_dir()
