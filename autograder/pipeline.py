@@ -172,6 +172,9 @@ class _Grader:
             return None
         if state.get("key") != self._key(sub):
             return None
+        sid = sub.student_id
+        if not (self.ws.feedback(sid).exists() and self.ws.results(sid).exists()):
+            return None  # someone removed its outputs: grade it again
         return Row(**state["row"])
 
     def commit(self, sub: Submission, status: str, points: dict[str, float],

@@ -334,3 +334,18 @@ def test_caps_hook_lowers_points_in_the_gradebook_and_says_why(course, release, 
     with Gradebook(f"sqlite:///{tmp_path / 'out' / 'gradebook.db'}") as gb:
         grades = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "c").grades
         assert {g.name: g.score for g in grades}["square_hidden"] == 0
+
+
+def test_a_changed_source_rebuilds_the_gradebook_and_keeps_the_old_one(course, tmp_path):
+    changed = shutil.copytree(course, tmp_path / "course")
+    ws = Workspace(tmp_path / "out", changed)
+    assert ws.prepare() is True  # first build
+    assert Workspace(tmp_path / "out", changed).prepare() is False  # unchanged: reused
+    notebook = changed / "source" / ASSIGNMENT / NOTEBOOK
+    nb = nbformat.read(notebook, as_version=4)
+    cell(nb, "square_hidden").metadata.nbgrader["points"] = 4  # the instructor re-weighs a test
+    nbformat.write(nb, notebook)
+    assert Workspace(tmp_path / "out", changed).prepare() is True
+    assert len(list((tmp_path / "out").glob("gradebook.db.*.bak"))) == 1
+    rebuilt = nbformat.read(tmp_path / "out" / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    assert cell(rebuilt, "square_hidden").metadata.nbgrader["points"] == 4
