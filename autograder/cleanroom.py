@@ -366,12 +366,9 @@ def notebook_caps(notebook: nbformat.NotebookNode) -> dict[str, tuple[float, str
     problem = sandbox_problem()
     if problem is not None:
         raise RuntimeError(f"The clean room needs the sandbox: {problem}")
-    grade_ids = {
-        cell.metadata.nbgrader.grade_id
-        for cell in notebook.cells
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
-        and cell.metadata.nbgrader.get("grade_id") in CHECKS
-    }
+    # Sanitised notebooks may carry plain dicts as metadata: read it with .get only.
+    meta = [cell.get("metadata", {}).get("nbgrader", {}) for cell in notebook.cells]
+    grade_ids = {m.get("grade_id") for m in meta if m.get("grade") and m.get("grade_id") in CHECKS}
     outcomes = cleanroom_scores(notebook, {g: CHECKS[g] for g in CHECKS if g in grade_ids})
     return {
         grade_id: (0.0, f"{CHECKS[grade_id].function} lost points: it fails when re-run on its own")

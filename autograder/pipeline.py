@@ -32,7 +32,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import feedback
+from . import cleanroom, feedback, sandbox
 from .collect import ASSIGNMENT, NOTEBOOK, CollectError, Submission, collect
 from .execute import Cancelled, Execution, KernelManagerFactory, Limits, execute
 from .report import Row, summary, write_csv
@@ -49,7 +49,7 @@ from .score import (
 from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
 # Bump when a change to the grading logic must regrade every student in existing workspaces.
-GRADER_VERSION = 1
+GRADER_VERSION = 2
 
 # Optional per-notebook caps on test-cell points, computed next to the in-kernel run (the clean
 # room of the trustworthy-grades issue): notebook -> {grade_id: (max points, reason)}.
@@ -104,6 +104,8 @@ def grade(
         raise GradingError(str(error)) from None
     assignment = Assignment.load(ws.root / "source" / ASSIGNMENT / NOTEBOOK, ws.release_notebook)
     factory = kernel_manager_factory or _sandbox_factory(ws, unsafe)
+    if caps is None:
+        caps = _default_caps()
     limits = limits or Limits(timeout=timeout)
     key_base = {"source": ws.source_hash(), "grader": GRADER_VERSION}
     grader = _Grader(ws, assignment, key_base, progress)
@@ -132,23 +134,16 @@ def grade(
 
 
 def _sandbox_factory(ws: Workspace, unsafe: bool) -> KernelManagerFactory | None:
-    """The sandbox's kernel factory when `autograder.sandbox` provides one.
-
-    Contract for autograder/sandbox.py: `kernel_manager_factory(workspace: Path, unsafe: bool)
-    -> KernelManagerFactory | None`, raising RuntimeError with an instructor-facing message when
-    the sandbox cannot start and `unsafe` is False.
-    """
+    """Sandboxed kernels; a GradingError where no sandbox can start, unless `unsafe`."""
     try:
-        from . import sandbox
-    except ImportError:
-        return None
-    make = getattr(sandbox, "kernel_manager_factory", None)
-    if make is None:
-        return None
-    try:
-        return make(workspace=ws.root, unsafe=unsafe)
+        return sandbox.kernel_manager_factory(workspace=ws.root, unsafe=unsafe)
     except RuntimeError as error:
         raise GradingError(str(error)) from None
+
+
+def _default_caps() -> Caps | None:
+    """The clean room re-checks every grade cell wherever the sandbox can start (issue 6)."""
+    return cleanroom.notebook_caps if sandbox.sandbox_problem() is None else None
 
 
 class _Grader:
