@@ -155,6 +155,9 @@ def main(folder: str) -> None:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
+    # A function that ran out of time once is not called again: its other calls fail at once,
+    # so one endless loop cannot use up the whole run's time and cost the other functions.
+    timed_out = set()
     for index, call in enumerate(plan):
         args = tuple(decode_arg(spec, arrays) for spec in call["args"])
         kwargs = {key: decode_arg(spec, arrays) for key, spec in call["kwargs"].items()}
@@ -162,12 +165,16 @@ def main(folder: str) -> None:
         value, error = None, None
         if not callable(function):
             error = f"NameError: name {call['function']!r} is not defined"
+        elif call["function"] in timed_out:
+            error = f"CallTimeout: not run, an earlier call took longer than {CALL_SECONDS:g} s"
         else:
             try:
                 signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
                 value = function(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - any learner error is a result
                 error = f"{type(exc).__name__}: {exc}"[:200].rstrip(": ")
+                if isinstance(exc, CallTimeout):
+                    timed_out.add(call["function"])
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         try:
