@@ -20,11 +20,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = 10
 c.Execute.interrupt_on_timeout = True
 
-# ---------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------
 # Instructor setting: the derivative of ReLU and Leaky ReLU at exactly z = 0.
-#   "course"      -> z = 0 must give 0 for ReLU and alpha for Leaky ReLU (what the notebook teaches).
+#   "course"      -> z = 0 must give 0 for ReLU and alpha for Leaky ReLU (as the notebook teaches).
 #   "subgradient" -> any value in the subgradient interval is accepted: [0, 1] for ReLU and
 #                    [alpha, 1] for Leaky ReLU (the lecture's "either value works").
 # The hidden tests read it from the environment, which the grading kernels inherit.
-# ---------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------
 os.environ.setdefault("ACTIVATION_KINK_POLICY", "course")
