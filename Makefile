@@ -23,8 +23,9 @@ $(STAMP): requirements.txt pyproject.toml
 lint: setup
 	$(BIN)/ruff check .
 
+# Tests run on every core (pytest-xdist): most of their time is spent waiting on kernels.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 demo: setup
 	$(BIN)/python -m autograder demo
