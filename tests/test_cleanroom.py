@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -24,6 +25,8 @@ from autograder.sandbox import sandbox_problem
 from solutions.checks import SAFE_FUNCTIONS, Call
 
 CALLS = [Call("relu", (np.array([-1.0, 2.0]),)), Call("relu", (3.0,))]
+
+REPO = Path(__file__).resolve().parents[1]  # this checkout, wherever it is cloned
 
 
 def frame(arrays: dict, *, compress: bool = False, allow_pickle: bool = True) -> bytes:
@@ -160,12 +163,12 @@ def test_only_solution_and_setup_cells_are_extracted():
 @pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
 def test_clean_room_process_sees_no_reference_no_repository_and_no_nbgrader_variable(monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    code = """
+    code = f"""
 import importlib.util, os
 import numpy as np
 def relu(z):
     seen = (importlib.util.find_spec("solutions") is not None, "NBGRADER_EXECUTION" in os.environ,
-            sorted(os.listdir("/work/main")) != [".venv"], os.getuid() == 0)
+            sorted(os.listdir({str(REPO)!r})) != [".venv"], os.getuid() == 0)
     return np.array([float(s) for s in seen])
 """
     run = run_calls([code], CALLS[1:], timeout=20)

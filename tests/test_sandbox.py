@@ -27,8 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run_python(code: str, timeout: float = 20, **kwargs):
+    """Run `code` in the sandbox; @REPO@ in it stands for this checkout's path."""
     return run_sandboxed(
-        [sys.executable, "-c", textwrap.dedent(code)], timeout=timeout, **kwargs
+        [sys.executable, "-c", textwrap.dedent(code).replace("@REPO@", str(REPO))],
+        timeout=timeout,
+        **kwargs,
     )
 
 
@@ -67,7 +70,7 @@ def test_repository_home_and_reference_package_are_invisible():
     result = run_python(
         """
         import os
-        print(sorted(os.listdir("/work/main")), sorted(os.listdir("/root")))
+        print(sorted(os.listdir("@REPO@")), sorted(os.listdir("/root")))
         try:
             import solutions
             print("IMPORTED")
@@ -97,7 +100,7 @@ def test_no_network_at_all():
 def test_system_is_read_only_and_host_scratch_is_the_writable_place(tmp_path):
     result = run_python(
         """
-        for path in ("/usr/evil", "/etc/evil", "/work/main/.venv/evil"):
+        for path in ("/usr/evil", "/etc/evil", "@REPO@/.venv/evil"):
             try:
                 open(path, "w")
                 print("WROTE", path)
@@ -243,7 +246,7 @@ def test_sandboxed_kernel_cannot_open_a_tcp_socket(kernel):
 @pytest.mark.slow
 def test_sandboxed_kernel_cannot_read_the_repository_or_write_outside_scratch(kernel):
     km, kc = kernel
-    status, text = execute(kc, "import os\nprint(sorted(os.listdir('/work/main')))")
+    status, text = execute(kc, f"import os\nprint(sorted(os.listdir({str(REPO)!r})))")
     # solutions is bound for the hidden tests; the gradebook, sources and submissions are not.
     assert text.strip() == "['.venv', 'solutions']"
     status, text = execute(kc, f"open({str(REPO / 'solutions' / 'evil.py')!r}, 'w')")

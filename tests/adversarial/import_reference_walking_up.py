@@ -4,7 +4,7 @@
 import os
 import sys
 
-for start in [os.getcwd(), sys.prefix, os.path.dirname(sys.executable), "/work/main/.venv", "/"]:
+for start in [os.getcwd(), sys.prefix, os.path.dirname(sys.executable), "/"]:
     folder = os.path.abspath(start)
     while True:
         for root, dirs, files in os.walk(folder):
