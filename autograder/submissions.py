@@ -257,6 +257,16 @@ def make_submission(
     return nb
 
 
+def single_cell_submission(code: str, *, release: Path = RELEASE) -> NotebookNode:
+    """The release notebook with `code` as its first solution cell and the other solution cells
+    emptied: a learner who writes everything (or an attack) in one cell. Metadata stays as released.
+    """
+    nb = read_notebook(release)
+    for position, cell in enumerate(solution_cells(nb).values()):
+        cell.source = code if position == 0 else ""
+    return nb
+
+
 def replace_cell_source(nb: NotebookNode, grade_id: str, source: str) -> NotebookNode:
     """A copy of `nb` in which the cell `grade_id` holds `source` (metadata unchanged)."""
     nb = copy.deepcopy(nb)

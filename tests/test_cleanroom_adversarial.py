@@ -4,7 +4,6 @@ honest code still passes."""
 
 from __future__ import annotations
 
-import copy
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from autograder.cleanroom import apply_cap, cleanroom_scores
 from autograder.sandbox import sandbox_problem
+from autograder.submissions import single_cell_submission
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,17 +33,6 @@ TIMEOUT = 10.0
 WALL_BOUND = 40.0
 
 
-def submission(code: str) -> nbformat.NotebookNode:
-    """The released notebook with `code` in its first solution cell and the others emptied."""
-    notebook = copy.deepcopy(nbformat.read(str(RELEASE), as_version=4))
-    first = True
-    for cell in notebook.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-            cell.source = code if first else ""
-            first = False
-    return notebook
-
-
 def passed(outcomes) -> set[str]:
     return {grade_id for grade_id, outcome in outcomes.items() if outcome.passed}
 
@@ -51,7 +40,7 @@ def passed(outcomes) -> set[str]:
 @pytest.fixture(scope="module")
 def zero_baseline() -> set[str]:
     code = (CORPUS / "honest_all_zeros.py").read_text()
-    return passed(cleanroom_scores(submission(code), timeout=TIMEOUT))
+    return passed(cleanroom_scores(single_cell_submission(code), timeout=TIMEOUT))
 
 
 def test_honest_reference_passes_every_check_in_the_clean_room():
@@ -75,7 +64,7 @@ def test_attack_earns_no_more_than_all_zeros(name, zero_baseline, tmp_path):
     gradebook.write_bytes(b"canary")
     code = (CORPUS / f"{name}.py").read_text().replace("__GRADEBOOK__", str(gradebook))
     start = time.monotonic()
-    outcomes = cleanroom_scores(submission(code), timeout=TIMEOUT)
+    outcomes = cleanroom_scores(single_cell_submission(code), timeout=TIMEOUT)
     elapsed = time.monotonic() - start
     assert passed(outcomes) <= zero_baseline, {k: "passed" for k in passed(outcomes)}
     assert elapsed < WALL_BOUND
@@ -116,7 +105,7 @@ def test_code_right_only_when_not_graded_is_capped_by_the_in_kernel_zero():
     no NBGRADER_EXECUTION) but wrong in the kernel; the cap keeps the kernel's lower score."""
     code = (CORPUS / "nbgrader_execution_only_when_graded.py").read_text()
     code = code.replace("GRADED = bool(", "GRADED = not bool(")
-    outcomes = cleanroom_scores(submission(code), timeout=TIMEOUT)
+    outcomes = cleanroom_scores(single_cell_submission(code), timeout=TIMEOUT)
     assert outcomes["relu_derivative_inputs"].passed
     grade_id = "relu_derivative_inputs"
     points, reasons = apply_cap({grade_id: 0.0}, outcomes, {grade_id: 1})

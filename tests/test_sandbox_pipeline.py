@@ -4,7 +4,6 @@ honest student next to them keeps full marks."""
 
 from __future__ import annotations
 
-import copy
 import os
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from autograder.cleanroom import notebook_caps
 from autograder.sandbox import sandbox_problem
+from autograder.submissions import single_cell_submission
 
 pytestmark = [
     pytest.mark.slow,
@@ -21,17 +21,6 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "adversarial"
-RELEASE = REPO / "release" / "activation_derivatives" / "activation_derivatives.ipynb"
-
-
-def with_code(code: str) -> nbformat.NotebookNode:
-    notebook = copy.deepcopy(nbformat.read(str(RELEASE), as_version=4))
-    first = True
-    for cell in notebook.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-            cell.source = code if first else ""
-            first = False
-    return notebook
 
 
 def test_adversarial_batch_completes_and_no_attack_beats_all_zeros(tmp_path, monkeypatch):
@@ -43,7 +32,8 @@ def test_adversarial_batch_completes_and_no_attack_beats_all_zeros(tmp_path, mon
     gradebook = out / "gradebook.db"
     notebooks = {"honest": make_submission(correct_answers())}
     for path in sorted(CORPUS.glob("*.py")):
-        notebooks[path.stem] = with_code(path.read_text().replace("__GRADEBOOK__", str(gradebook)))
+        code = path.read_text().replace("__GRADEBOOK__", str(gradebook))
+        notebooks[path.stem] = single_cell_submission(code)
     for student, notebook in notebooks.items():
         folder = subs / student / "activation_derivatives"
         folder.mkdir(parents=True)
