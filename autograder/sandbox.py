@@ -44,6 +44,7 @@ BWRAP = "bwrap"
 SCRATCH = "/scratch"
 """Where the writable scratch folder appears inside the sandbox (home and working directory)."""
 MPL_CACHE = f"{SCRATCH}/.cache/matplotlib"
+ZYGOTE_STAGE = "/.kernel-stage"  # see autograder.kernel_zygote.STAGE
 
 # Learner code runs under a uid (and gid) drawn at random from this range, far above the ranges that
 # distributions hand out to people and to subordinate ids, so that no file and no other process on
@@ -191,6 +192,7 @@ def wrap(
     uid: int | None = None,
     cwd: str = SCRATCH,
     nbgrader_execution: str | None = None,
+    zygote: bool = False,
 ) -> list[str]:
     """The command line that runs ``argv`` in a sandbox.
 
@@ -203,11 +205,16 @@ def wrap(
     ``nbgrader_execution`` sets NBGRADER_EXECUTION, as nbgrader's own run does; only the in-kernel
     nbgrader run passes it (so code that behaves differently under grading is caught there or in
     the clean room, which never sets it). ``env`` itself may not hold it.
+
+    ``zygote=True`` is for :mod:`autograder.kernel_zygote` only, which runs no learner code: it
+    stays root (with the capabilities it needs to give each forked kernel namespaces, mounts and
+    a uid of its own), keeps the host's pid namespace (so the pids it reports are the host's) and
+    gets no resource limits; every kernel it forks sets up its own.
     """
     if not argv:
         raise ValueError("wrap() needs a command to run, got an empty argv.")
     uid = new_uid() if uid is None else uid
-    if uid == 0:
+    if uid == 0 and not zygote:
         raise ValueError("Learner code must not run as root (uid 0): RLIMIT_NPROC would not apply.")
     font_cache = matplotlib_font_cache()
     cmd = [BWRAP, "--ro-bind", "/usr", "/usr"]
@@ -247,9 +254,11 @@ def wrap(
             cmd += ["--perms", "0755", "--dir", parent]
     for option, src, dest in binds:
         cmd += [option, src, dest]
+    if zygote:
+        cmd += ["--perms", "0755", "--dir", ZYGOTE_STAGE]
     cmd += [
         "--unshare-ipc",
-        "--unshare-pid",
+        *([] if zygote else ["--unshare-pid"]),
         "--unshare-net",
         "--unshare-uts",
         "--unshare-cgroup-try",
@@ -264,6 +273,8 @@ def wrap(
     if nbgrader_execution is not None:
         cmd += ["--setenv", "NBGRADER_EXECUTION", nbgrader_execution]
     cmd += ["--chdir", cwd, "--"]
+    if zygote:
+        return [*cmd, *argv]
     cmd += [
         "setpriv",
         f"--reuid={uid}",
@@ -425,12 +436,16 @@ class _SandboxedKernelMixin:
         self.sandbox_ro_binds = sandbox_ro_binds
         self.transport = "ipc"
         self._sandbox_uid = new_uid()
-        self.sandbox_dir = tempfile.mkdtemp(prefix="sandboxed-kernel-")
+        self.sandbox_dir = tempfile.mkdtemp(prefix="sandboxed-kernel-", dir=self._sandbox_parent())
         # Removed with the manager too, whichever way the kernel ended (killed, never started).
         weakref.finalize(self, shutil.rmtree, self.sandbox_dir, ignore_errors=True)
         self.connection_file = os.path.join(self.sandbox_dir, "kernel.json")
         self.ip = os.path.join(self.sandbox_dir, "ipc")
         self._unlock_dir()
+
+    def _sandbox_parent(self) -> str | None:
+        """Where the kernel's socket folder is made (None: the system's temporary folder)."""
+        return None
 
     @property
     def kernel_spec(self):
@@ -511,14 +526,19 @@ class SandboxedKernelManager(_SandboxedKernelMixin, KernelManager):
 def kernel_manager_factory(workspace: Path, unsafe: bool):
     """The grading pipeline's kernel factory: sandboxed kernels, or refusal with a reason.
 
-    Returns a callable making an unstarted :class:`AsyncSandboxedKernelManager`; ``None`` (plain,
+    Returns a callable making an unstarted
+    :class:`autograder.forkserver.ForkedSandboxedKernelManager` (a sandboxed kernel forked from
+    a warm zygote, which this call starts in the background); ``None`` (plain,
     unsandboxed kernels) only when the sandbox cannot start and ``unsafe`` is True. Raises
     RuntimeError with an instructor-facing message when the sandbox cannot start and ``unsafe`` is
     False. ``workspace`` (the course folder with the gradebook) is never bound into the sandbox.
     """
     problem = sandbox_problem()
     if problem is None:
-        return functools.partial(AsyncSandboxedKernelManager, kernel_name="python3")
+        from . import forkserver
+
+        forkserver.prestart()  # its imports overlap with whatever the caller does next
+        return functools.partial(forkserver.ForkedSandboxedKernelManager, kernel_name="python3")
     if unsafe:
         return None
     raise RuntimeError(

@@ -193,9 +193,17 @@ def test_output_beyond_the_cap_kills_the_sandbox():
 # --- kernels --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    km = SandboxedKernelManager(kernel_name="python3")
+def _managers():
+    from autograder.forkserver import BlockingForkedSandboxedKernelManager
+
+    # A kernel in a bubblewrap sandbox of its own, and one forked from the warm zygote (what
+    # the pipeline uses): both must pass every test of this file.
+    return {"own-sandbox": SandboxedKernelManager, "forked": BlockingForkedSandboxedKernelManager}
+
+
+@pytest.fixture(scope="module", params=["own-sandbox", "forked"])
+def kernel(request):
+    km = _managers()[request.param](kernel_name="python3")
     km.start_kernel()
     kc = km.client()
     kc.start_channels()
@@ -271,9 +279,10 @@ def test_sandboxed_kernel_is_interrupted_by_message(kernel):
 
 
 @pytest.mark.slow
-def test_kernel_gets_nbgrader_marker_from_the_launch_env_but_nothing_else_of_it():
+@pytest.mark.parametrize("kind", ["own-sandbox", "forked"])
+def test_kernel_gets_nbgrader_marker_from_the_launch_env_but_nothing_else_of_it(kind):
     # Like nbgrader, the in-kernel run sets NBGRADER_EXECUTION; other host variables stay out.
-    km = SandboxedKernelManager(kernel_name="python3")
+    km = _managers()[kind](kernel_name="python3")
     env = dict(os.environ, NBGRADER_EXECUTION="autograde", GRADER_SECRET="s3cret")
     km.start_kernel(env=env)
     kc = km.client()
@@ -290,11 +299,12 @@ def test_kernel_gets_nbgrader_marker_from_the_launch_env_but_nothing_else_of_it(
         km.shutdown_kernel(now=True)
 
 
-def test_kernel_manager_factory_gives_sandboxed_kernels(tmp_path):
-    from autograder.sandbox import AsyncSandboxedKernelManager, kernel_manager_factory
+def test_kernel_manager_factory_gives_sandboxed_kernels_forked_from_the_zygote(tmp_path):
+    from autograder.forkserver import ForkedSandboxedKernelManager
+    from autograder.sandbox import kernel_manager_factory
 
     km = kernel_manager_factory(workspace=tmp_path, unsafe=False)()
-    assert isinstance(km, AsyncSandboxedKernelManager)
+    assert isinstance(km, ForkedSandboxedKernelManager)
     asyncio.run(km.cleanup_resources())  # never started: only its socket folder to remove
     assert not os.path.exists(km.sandbox_dir)
 

@@ -1,0 +1,306 @@
+"""Sandboxed kernels forked from a warm zygote: a fresh kernel per notebook, without the imports.
+
+A cold sandboxed kernel spends about 2 s of CPU before the notebook's first line runs: Python,
+ipykernel, numpy and matplotlib are imported again for every learner. Here one sandbox, the
+zygote (:mod:`autograder.kernel_zygote`), imports them once; each notebook then gets a fork of
+it that has never run learner code and that sets up, before any learner code runs, the same
+isolation as a kernel of its own sandbox (:mod:`autograder.sandbox`): its own mount, pid, ipc,
+network and uts namespaces, its own /proc, /tmp, /scratch and /dev/shm, its own uid with no
+capability and no_new_privs, its own resource limits, only its own socket folder.
+Several learners never share a kernel: that would let state pass from one to the next.
+
+:class:`ForkedSandboxedKernelManager` is a drop-in for
+:class:`autograder.sandbox.AsyncSandboxedKernelManager`; only how the kernel process starts and
+is watched differs (a pidfd on the process the zygote forked, instead of a Popen).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager, KernelManager
+from jupyter_client.utils import run_sync
+
+from .sandbox import KERNEL_LIMITS, Limits, _SandboxedKernelMixin, _solutions_dir, sandbox_env, wrap
+
+ZYGOTE_SCRIPT = Path(__file__).with_name("kernel_zygote.py")
+INSIDE_SCRIPT = "/zygote/kernel_zygote.py"
+SETUP_ERROR = "setup-error.txt"  # autograder.kernel_zygote.SETUP_ERROR
+# What a notebook of this course imports, and the kernel itself: imported once, in the zygote.
+PRELOAD = (
+    "numpy",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.debugger",  # debugpy: a third of a kernel's own start-up
+    "IPython",
+    "IPython.core.oinspect",
+    "sqlite3",
+    "pdb",
+    "pydoc",
+)
+START_TIMEOUT = 120.0  # seconds for the zygote to import everything (seconds on a busy machine)
+REPLY_TIMEOUT = 30.0  # seconds for it to answer a fork request
+
+
+class ZygoteError(RuntimeError):
+    """The zygote could not start or answer; the message says why."""
+
+
+class Zygote:
+    """One warm sandbox that forks kernels; thread-safe, restarted if it has died."""
+
+    def __init__(self, preload=PRELOAD, ro_binds=None):
+        self.preload = tuple(preload)
+        self.ro_binds = ro_binds
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._buffer = b""
+        self._ready: list[str] | None = None
+        # Every kernel's socket folder is made in here; the zygote sees it read-write, each
+        # kernel only its own folder. Root-owned 0711: nobody else may list it.
+        self.root = tempfile.mkdtemp(prefix="autograder-kernels-")
+        os.chmod(self.root, 0o711)
+        atexit.register(self.close)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start the zygote now (in the background) unless it runs; returns at once."""
+        with self._lock:
+            self._ensure_started()
+
+    def _ensure_started(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        ro_binds = self.ro_binds if self.ro_binds is not None else [_solutions_dir()]
+        argv = wrap(
+            [sys.executable, "-I", INSIDE_SCRIPT],
+            scratch=None,
+            ro_binds=[*ro_binds, (ZYGOTE_SCRIPT, INSIDE_SCRIPT)],
+            rw_binds=[self.root],
+            limits=KERNEL_LIMITS,
+            zygote=True,
+        )
+        # Started from a thread that lives as long as this process: bubblewrap's
+        # --die-with-parent follows the thread that started it, and the callers here are
+        # short-lived threads (a pool's workers, asyncio.to_thread).
+        self._proc = _STARTER.submit(
+            subprocess.Popen, argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        ).result()
+        self._buffer = b""
+        self._send({"preload": list(self.preload)})
+        self._ready = None
+
+    def _await_ready(self) -> None:
+        if self._ready is not None:
+            return
+        reply = self._receive(START_TIMEOUT)
+        if "ready" not in reply:
+            self._kill()
+            raise ZygoteError(f"the kernel zygote did not start: {reply.get('error', reply)}")
+        self._ready = reply["ready"]
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # bubblewrap's session: the zygote and its forks
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            stream.close()
+
+    # ------------------------------------------------------------------ protocol
+    def _send(self, message: dict) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(message).encode() + b"\n")
+        self._proc.stdin.flush()
+
+    def _receive(self, timeout: float) -> dict:
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self._kill()
+                raise ZygoteError(f"the kernel zygote did not answer within {timeout:g} s")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self._kill()
+                raise ZygoteError("the kernel zygote exited")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def fork(self, request: dict) -> int:
+        """Fork a kernel as `request` says; returns the pid of the process that holds it."""
+        with self._lock:
+            for attempt in (1, 2):  # a zygote that died since is started again, once
+                try:
+                    self._ensure_started()
+                    self._await_ready()
+                    self._send(request)
+                    reply = self._receive(REPLY_TIMEOUT)
+                    break
+                except (OSError, ZygoteError):
+                    self._kill()
+                    if attempt == 2:
+                        raise
+        if "pid" not in reply:
+            raise ZygoteError(f"the kernel zygote could not fork a kernel: {reply.get('error')}")
+        return int(reply["pid"])
+
+
+_STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zygote-starter")
+_zygote: Zygote | None = None
+_zygote_lock = threading.Lock()
+
+
+def zygote() -> Zygote:
+    """The grading process's zygote (one per process, started on first use)."""
+    global _zygote
+    with _zygote_lock:
+        if _zygote is None:
+            _zygote = Zygote()
+        return _zygote
+
+
+def prestart() -> None:
+    """Start the zygote's imports now, so they overlap with other work of the caller."""
+    zygote().start()
+
+
+class _ForkedProcess:
+    """The Popen-like handle jupyter_client's LocalProvisioner needs, for a process we did not
+    start ourselves: watched and signalled through a pidfd, so a reused pid is never hit."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        try:
+            self._fd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._fd, self.returncode = None, -signal.SIGKILL
+
+    def poll(self) -> int | None:
+        return self.wait(timeout=0)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        if self.returncode is None and select.select([self._fd], [], [], timeout)[0]:
+            # Exited; the zygote reaps it, so its status is not ours to read.
+            self.returncode = 0
+            os.close(self._fd)
+            self._fd = None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            try:
+                signal.pidfd_send_signal(self._fd, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)  # the kernel has a parent-death signal: it goes too
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def __del__(self):
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+
+
+def _rlimits(limits: Limits) -> dict[str, int]:
+    return {
+        "RLIMIT_CPU": limits.cpu_seconds,
+        "RLIMIT_AS": limits.memory_bytes,
+        "RLIMIT_NPROC": limits.processes,
+        "RLIMIT_FSIZE": limits.file_bytes,
+        "RLIMIT_NOFILE": limits.open_files,
+        "RLIMIT_CORE": 0,
+    }
+
+
+class _ForkedKernelMixin:
+    """What a kernel manager needs to start its kernel as a fork of the zygote."""
+
+    def __init__(self, *, zygote_instance: Zygote | None = None, **kwargs):
+        self._zygote = zygote_instance or zygote()
+        super().__init__(**kwargs)
+
+    def _sandbox_parent(self) -> str | None:
+        return self._zygote.root
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        # Not run (no bubblewrap around it): its arguments after the connection file are used.
+        return super(_SandboxedKernelMixin, self).format_kernel_cmd(extra_arguments)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        arguments = kernel_cmd[kernel_cmd.index("-f") + 2:] if "-f" in kernel_cmd else []
+        env = sandbox_env()
+        if getattr(self, "_nbgrader_execution", None) is not None:
+            env["NBGRADER_EXECUTION"] = self._nbgrader_execution
+        request = {
+            "kernel_dir": self.sandbox_dir,
+            "connection_file": self.connection_file,
+            "uid": self._sandbox_uid,
+            "env": env,
+            "limits": _rlimits(self.sandbox_limits),
+            "tmpfs_bytes": self.sandbox_limits.tmpfs_bytes,
+            "argv": arguments,
+        }
+        pid = await asyncio.to_thread(self._zygote.fork, request)
+        provisioner = self.provisioner
+        assert provisioner is not None
+        provisioner.process = _ForkedProcess(pid)
+        provisioner.pid, provisioner.pgid = pid, None  # never signal the zygote's group
+        provisioner.cwd = "/scratch"
+        self._reconcile_connection_info(provisioner.connection_info)
+
+    async def _async_start_kernel(self, **kw) -> None:
+        await _SandboxedKernelMixin._async_start_kernel(self, **kw)
+        error = Path(self.sandbox_dir) / SETUP_ERROR
+        if error.exists() and await self.provisioner.poll() is not None:
+            reason = error.read_text(errors="replace").strip()[:300]
+            raise ZygoteError(f"a forked kernel could not be set up: {reason}")
+
+
+class ForkedSandboxedKernelManager(_ForkedKernelMixin, _SandboxedKernelMixin, AsyncKernelManager):
+    """An asynchronous kernel manager whose kernels are forks of the zygote (see module doc)."""
+
+    start_kernel = _ForkedKernelMixin._async_start_kernel
+    cleanup_resources = _SandboxedKernelMixin._async_cleanup_resources
+
+
+class BlockingForkedSandboxedKernelManager(_ForkedKernelMixin, _SandboxedKernelMixin,
+                                           KernelManager):
+    """The same, blocking."""
+
+    start_kernel = run_sync(_ForkedKernelMixin._async_start_kernel)
+    cleanup_resources = run_sync(_SandboxedKernelMixin._async_cleanup_resources)
