@@ -242,8 +242,25 @@ def run_calls(
     timeout: float = TIMEOUT_SECONDS,
     limits: Limits = CLEANROOM_LIMITS,
 ) -> RoomRun:
-    """Run ``calls`` against the learner's ``sources`` in one sandbox; results as CallResults."""
-    folder = Path(tempfile.mkdtemp(prefix="cleanroom-"))
+    """Run ``calls`` against the learner's ``sources`` in one sandbox; results as CallResults.
+
+    The process is forked from the warm zygote (:func:`autograder.forkserver.run_script`: numpy is
+    already imported, and the reference package is hidden); if the zygote cannot be used, a
+    sandbox of its own is started instead (:func:`autograder.sandbox.run_sandboxed`).
+    """
+    from autograder import forkserver
+
+    try:
+        return _run_calls(sources, calls, timeout, limits, forked=True)
+    except forkserver.ZygoteError:
+        return _run_calls(sources, calls, timeout, limits, forked=False)
+
+
+def _run_calls(sources, calls, timeout: float, limits: Limits, *, forked: bool) -> RoomRun:
+    from autograder import forkserver
+
+    folder = (forkserver.scratch_folder("cleanroom-") if forked
+              else Path(tempfile.mkdtemp(prefix="cleanroom-")))
     try:
         (folder / "learner.json").write_text(json.dumps(list(sources)), encoding="utf-8")
         (folder / "calls.npz").write_bytes(encode_calls(calls))
@@ -251,14 +268,20 @@ def run_calls(
         for path in folder.iterdir():
             path.chmod(0o644)
         folder.chmod(0o755)
-        run = run_sandboxed(
-            [sys.executable, "-I", f"{INSIDE}/harness.py", INSIDE],
-            timeout=timeout,
-            max_output=MAX_RESULT_BYTES,
-            scratch=None,
-            ro_binds=[(folder, INSIDE)],
-            limits=limits,
-        )
+        if forked:
+            run = forkserver.run_script(
+                f"{INSIDE}/harness.py", [INSIDE], folder=folder, inside=INSIDE,
+                timeout=timeout, limits=limits, max_output=MAX_RESULT_BYTES,
+            )
+        else:
+            run = run_sandboxed(
+                [sys.executable, "-I", f"{INSIDE}/harness.py", INSIDE],
+                timeout=timeout,
+                max_output=MAX_RESULT_BYTES,
+                scratch=None,
+                ro_binds=[(folder, INSIDE)],
+                limits=limits,
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     results = decode_results(run.stdout, calls)

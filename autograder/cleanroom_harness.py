@@ -67,6 +67,8 @@ class _LazyModule(types.ModuleType):
 
 
 def install_lazy_modules() -> None:
+    if any(name in sys.modules for name in LAZY_MODULES):
+        return  # already imported (a process forked from the warm zygote): nothing to save
     stubs = {name: _LazyModule(name) for name in LAZY_MODULES}
     for name, stub in stubs.items():
         parent, _, child = name.rpartition(".")

@@ -34,11 +34,21 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_client.utils import run_sync
 
-from .sandbox import KERNEL_LIMITS, Limits, _SandboxedKernelMixin, _solutions_dir, sandbox_env, wrap
+from .sandbox import (
+    KERNEL_LIMITS,
+    Limits,
+    SandboxResult,
+    _SandboxedKernelMixin,
+    _solutions_dir,
+    new_uid,
+    sandbox_env,
+    wrap,
+)
 
 ZYGOTE_SCRIPT = Path(__file__).with_name("kernel_zygote.py")
 INSIDE_SCRIPT = "/zygote/kernel_zygote.py"
-SETUP_ERROR = "setup-error.txt"  # autograder.kernel_zygote.SETUP_ERROR
+REFERENCE = "/.reference/solutions"  # the reference package, in the zygote only
+SETUP_ERROR = "setup-error.txt"  # where a forked child leaves the reason it could not be set up
 # What a notebook of this course imports, and the kernel itself: imported once, in the zygote.
 PRELOAD = (
     "numpy",
@@ -64,9 +74,8 @@ class ZygoteError(RuntimeError):
 class Zygote:
     """One warm sandbox that forks kernels; thread-safe, restarted if it has died."""
 
-    def __init__(self, preload=PRELOAD, ro_binds=None):
+    def __init__(self, preload=PRELOAD):
         self.preload = tuple(preload)
-        self.ro_binds = ro_binds
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._buffer = b""
@@ -86,11 +95,11 @@ class Zygote:
     def _ensure_started(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             return
-        ro_binds = self.ro_binds if self.ro_binds is not None else [_solutions_dir()]
         argv = wrap(
             [sys.executable, "-I", INSIDE_SCRIPT],
             scratch=None,
-            ro_binds=[*ro_binds, (ZYGOTE_SCRIPT, INSIDE_SCRIPT)],
+            # The reference package waits out of the way; a kernel binds it at its own path.
+            ro_binds=[(_solutions_dir(), REFERENCE), (ZYGOTE_SCRIPT, INSIDE_SCRIPT)],
             rw_binds=[self.root],
             limits=KERNEL_LIMITS,
             zygote=True,
@@ -236,6 +245,73 @@ class _ForkedProcess:
             os.close(self._fd)
 
 
+def run_script(
+    script: str,
+    argv: list[str],
+    *,
+    folder: Path,
+    inside: str,
+    timeout: float,
+    limits: Limits,
+    max_output: int,
+) -> SandboxResult:
+    """Run ``script`` (a path inside) forked from the zygote, like
+    :func:`autograder.sandbox.run_sandboxed` runs a command: ``folder`` (made with
+    :func:`scratch_folder`) appears read-only at ``inside``; stdout comes back (at most
+    ``max_output`` bytes; the file-size limit stops a process that writes more), stderr is
+    dropped. The reference package is not there.
+    """
+    zyg = zygote()
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=zyg.root))
+    try:
+        stdout, status, setup = work / "stdout", work / "status", work / SETUP_ERROR
+        request = {
+            "kind": "script",
+            "script": script,
+            "argv": argv,
+            "binds": [[str(folder), inside, True]],
+            "hide": [zyg.root, os.path.dirname(REFERENCE)],
+            "stdout": str(stdout),
+            "status": str(status),
+            "setup_error": str(setup),
+            "uid": new_uid(),
+            "env": sandbox_env(),
+            "limits": _rlimits(limits),
+            "tmpfs_bytes": limits.tmpfs_bytes,
+        }
+        start = time.monotonic()
+        process = _ForkedProcess(zyg.fork(request))
+        timed_out = process.wait(timeout) is None
+        if timed_out:
+            process.kill()
+            process.wait(10)
+        seconds = time.monotonic() - start
+        if setup.exists():
+            raise ZygoteError(f"a forked process could not be set up: {setup.read_text()[:300]}")
+        with open(stdout, "rb") if stdout.exists() else _empty() as f:
+            out = f.read(max_output + 1)
+        text = status.read_text().strip() if status.exists() else ""
+        returncode = int(text) if text.lstrip("-").isdigit() else None
+        exceeded = len(out) > max_output or (
+            stdout.exists() and stdout.stat().st_size >= limits.file_bytes)
+        return SandboxResult(returncode=None if timed_out else returncode,
+                             stdout=out[:max_output], stderr=b"", timed_out=timed_out,
+                             output_exceeded=exceeded, seconds=seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A new host folder the zygote can see, for :func:`run_script`'s ``folder``."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=zygote().root))
+
+
+def _empty():
+    import io
+
+    return io.BytesIO(b"")
+
+
 def _rlimits(limits: Limits) -> dict[str, int]:
     return {
         "RLIMIT_CPU": limits.cpu_seconds,
@@ -267,8 +343,12 @@ class _ForkedKernelMixin:
         if getattr(self, "_nbgrader_execution", None) is not None:
             env["NBGRADER_EXECUTION"] = self._nbgrader_execution
         request = {
-            "kernel_dir": self.sandbox_dir,
+            "kind": "kernel",
+            "binds": [[self.sandbox_dir, self.sandbox_dir, False],
+                      [REFERENCE, str(_solutions_dir()), True]],  # the hidden tests import it
+            "hide": [self._zygote.root, os.path.dirname(REFERENCE)],
             "connection_file": self.connection_file,
+            "setup_error": str(Path(self.sandbox_dir) / SETUP_ERROR),
             "uid": self._sandbox_uid,
             "env": env,
             "limits": _rlimits(self.sandbox_limits),

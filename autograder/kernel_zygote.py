@@ -1,4 +1,5 @@
-"""The kernel zygote: a warm Python in the sandbox that forks a fresh kernel for each notebook.
+"""The zygote: a warm Python in the sandbox that forks a fresh kernel for each notebook (and a
+fresh process for each clean-room run).
 
 Run by :mod:`autograder.forkserver` inside bubblewrap (``python kernel_zygote.py``), as root
 in the sandbox's namespaces (no network, a read-only system), never as a module of the grading
@@ -12,7 +13,8 @@ forking kernel manager, with the isolation of one bubblewrap sandbox per kernel 
 - the forked child (the "keeper", still root) unshares its mount, pid, ipc, net and uts
   namespaces and forks the kernel, which is pid 1 of its own pid namespace;
 - the kernel mounts its own ``/proc`` (it sees no other process), its own size-capped ``/tmp``,
-  ``/scratch`` and ``/dev/shm``, and hides every kernel's socket folder but its own;
+  ``/scratch`` and ``/dev/shm``, and hides every kernel's socket folder but its own (a clean-room
+  run also hides the reference package, and sees its own folder of calls read-only);
 - it then sets its resource limits, drops every capability (bounding, inheritable, ambient) and
   root itself for a uid of its own, sets no_new_privs, clears its environment, closes every file
   descriptor of the zygote, and only then starts ipykernel.
@@ -21,9 +23,13 @@ The keeper waits for the kernel and exits with it; the kernel dies with the keep
 signal), and the keeper dies with the zygote, which dies with bubblewrap. Killing the keeper (by
 its pid, which the zygote reports) therefore ends the kernel and everything it started.
 
-Protocol, one JSON object per line: the zygote prints ``{"ready": ...}`` once warm; then for
-each line ``{"kernel_dir", "connection_file", "uid", "env", "limits", "argv", "tmpfs_bytes"}`` on
-stdin it forks and prints ``{"pid": keeper pid}`` (or ``{"error": ...}``).
+Protocol, one JSON object per line. The host sends ``{"preload": [modules]}``; the zygote
+imports them and prints ``{"ready": [the ones it could import]}``. Then for each request
+(``kind`` "kernel" or "script", ``binds`` [[host path, inside path, read-only]], ``hide``
+[paths], ``uid``, ``env``, ``limits`` {RLIMIT_*: value}, ``tmpfs_bytes``, ``argv``,
+``setup_error`` (a file for the reason set-up failed); a kernel's ``connection_file``; a
+script's ``script``, ``stdout`` and ``status`` files) it forks and prints ``{"pid": keeper pid}``
+(or ``{"error": ...}``).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
@@ -47,8 +53,7 @@ PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 MIN_UID = 2_000_000_000  # autograder.sandbox.UID_BASE: far from every uid a person or daemon has
-SETUP_ERROR = "setup-error.txt"  # in the kernel's socket folder, when it could not be set up
-STAGE = "/.kernel-stage"  # an empty folder bubblewrap makes; the own socket folder passes here
+STAGE = "/.kernel-stage"  # an empty folder bubblewrap makes; bound folders pass through here
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
@@ -108,20 +113,28 @@ def _drop_privileges(uid: int) -> None:
 
 
 def _isolate_mounts(request: dict) -> None:
-    """Fresh /proc, /tmp, /scratch, /dev/shm; only this kernel's socket folder stays visible."""
+    """Fresh /proc, /tmp, /scratch, /dev/shm; of the zygote's own folders (every kernel's
+    socket folder, the reference package for a clean room) only what `request` binds."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    own = request["kernel_dir"]
-    _mount(own, STAGE, None, MS_BIND)  # set aside before /tmp (where it may live) is replaced
+    binds = request["binds"]  # [host path, path inside, read-only?]
+    _mount("tmpfs", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0700")
+    for number, (source, _, _) in enumerate(binds):
+        os.mkdir(f"{STAGE}/{number}")
+        _mount(source, f"{STAGE}/{number}", None, MS_BIND)  # set aside before /tmp is replaced
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     size = int(request["tmpfs_bytes"])
     for target in ("/tmp", "/scratch", "/dev/shm"):
         if os.path.isdir(target):
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
-    root = os.path.dirname(own)
-    os.makedirs(root, mode=0o755, exist_ok=True)
-    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
-    os.mkdir(own, 0o755)
-    _mount(STAGE, own, None, MS_MOVE)
+    for hidden in request["hide"]:
+        os.makedirs(hidden, mode=0o755, exist_ok=True)
+        _mount("tmpfs", hidden, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
+    for number, (_, target, read_only) in enumerate(binds):
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        _mount(f"{STAGE}/{number}", target, None, MS_MOVE)
+        if read_only:
+            _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _check(_libc.umount2(STAGE.encode(), MNT_DETACH), "umount stage")
 
 
 def _close_inherited_fds() -> None:
@@ -132,9 +145,9 @@ def _close_inherited_fds() -> None:
 
 
 def _report_setup_error(request: dict, error: BaseException) -> None:
-    """Leave the reason a kernel could not be set up where the host looks for it."""
+    """Leave the reason a child could not be set up where the host looks for it."""
     try:
-        path = os.path.join(request["kernel_dir"], SETUP_ERROR)
+        path = request["setup_error"]
         with open(path, "w") as f:
             f.write(f"{type(error).__name__}: {error}\n")
         os.chmod(path, 0o644)
@@ -142,10 +155,13 @@ def _report_setup_error(request: dict, error: BaseException) -> None:
         pass
 
 
-def _run_kernel(request: dict) -> None:
-    """In the kernel process (pid 1 of its namespace, still root): isolate, drop, start."""
+def _run_child(request: dict) -> None:
+    """In the child (pid 1 of its namespace, still root): isolate, drop, then run learner code."""
     try:
         os.setsid()
+        stdout = None
+        if request.get("stdout"):  # opened before the host's folders disappear from view
+            stdout = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         _isolate_mounts(request)
         import resource
 
@@ -156,23 +172,36 @@ def _run_kernel(request: dict) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir("/scratch")
+        if stdout is not None:
+            os.dup2(stdout, 1)
+            os.close(stdout)
     except BaseException as error:
         _report_setup_error(request, error)
         raise
     # From here on, nothing of the zygote but its imported modules: learner code may run.
     sys.path[:] = [p for p in sys.path if p != os.path.dirname(os.path.abspath(__file__))]
-    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"], *request["argv"]]
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    from ipykernel.kernelapp import IPKernelApp
+    if request["kind"] == "kernel":
+        from ipykernel.kernelapp import IPKernelApp
 
-    IPKernelApp.launch_instance(argv=sys.argv[1:])
+        sys.argv = ["ipykernel_launcher", "-f", request["connection_file"], *request["argv"]]
+        IPKernelApp.launch_instance(argv=sys.argv[1:])
+    else:  # a script, as `python -I script args...` would run it
+        import runpy
+
+        sys.argv = [request["script"], *request["argv"]]  # -I: its folder is not on sys.path
+        runpy.run_path(request["script"], run_name="__main__")
 
 
 def _keeper(request: dict) -> None:
-    """The forked child: new namespaces, then the kernel as pid 1; exits when it does."""
+    """The forked child: new namespaces, then the kernel (or script) as pid 1; exits when it
+    does, after writing its exit status where the request says (a script's request does)."""
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     _close_inherited_fds()
+    status_fd = None
+    if request.get("status"):
+        status_fd = os.open(request["status"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.setsid()
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET
                          | CLONE_NEWUTS), "unshare")
@@ -181,13 +210,20 @@ def _keeper(request: dict) -> None:
     if pid == 0:
         code = 1
         try:
+            if status_fd is not None:
+                os.close(status_fd)
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            _run_kernel(request)
+            _run_child(request)
             code = 0
+        except SystemExit as exit_:  # sys.exit() in a script
+            code = exit_.code if isinstance(exit_.code, int) else (exit_.code is not None)
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    code = os.waitstatus_to_exitcode(status)
+    if status_fd is not None:
+        os.write(status_fd, str(code).encode())
+    os._exit(code & 0xFF)
 
 
 def _reap(*_args) -> None:

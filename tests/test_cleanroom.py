@@ -240,7 +240,10 @@ def test_notebook_caps_zero_exactly_the_cells_whose_function_fails_in_the_clean_
 
 
 @pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
-def test_pyplot_is_imported_only_when_learner_code_uses_it():
+@pytest.mark.parametrize("forked", [False, True], ids=["own-sandbox", "forked"])
+def test_pyplot_works_and_a_cold_clean_room_imports_it_only_when_used(forked):
+    from autograder.cleanroom import CLEANROOM_LIMITS, _run_calls
+
     code = """
 import sys
 import matplotlib.pyplot as plt
@@ -251,6 +254,9 @@ def sigmoid(z):
     return float(len(fig.axes))
 """
     calls = [Call("relu", (1.0,)), Call("sigmoid", (1.0,)), Call("relu", (1.0,))]
-    run = run_calls([code], calls, timeout=30)
-    # Still lazy before use, one axes drawn when used, real module in place afterwards.
-    assert [run.results[i].value for i in range(3)] == [1.0, 1.0, 0.0]
+    run = _run_calls([code], calls, 30, CLEANROOM_LIMITS, forked=forked)
+    values = [run.results[i].value for i in range(3)]
+    if forked:  # forked from the zygote, which imported pyplot already: the real module, at once
+        assert values == [0.0, 1.0, 0.0]
+    else:  # a sandbox of its own: still lazy before use, one axes when used, then the real one
+        assert values == [1.0, 1.0, 0.0]
