@@ -4,7 +4,8 @@
 
 Nothing is lost:
 - Each student is committed as soon as their notebook has run, in this order: gradebook
-  (SaveAutoGrades, sqlite transactions), autograded notebook, feedback, results.json, and last
+  (SaveAutoGrades, sqlite transactions in WAL mode, checkpointed to disk once the student's
+  grades are in: score.shared_gradebook), autograded notebook, feedback, results.json, and last
   DIR/.autograder/state/<sid>.json, each written to a temporary file and renamed. The state file
   records the submission's content hash and the source's hash; a student whose state matches
   is not graded again (unless force=True). A run killed at any moment (Ctrl-C, kill -9) thus
@@ -45,6 +46,7 @@ from .score import (
     sanitize,
     save,
     save_zero,
+    shared_gradebook,
 )
 from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
@@ -77,6 +79,9 @@ class _Job:
     notes: list[str]
 
 
+# One gradebook engine for the whole run (nbgrader opens the gradebook several times per
+# student), checkpointed and closed when the run ends, however it ends.
+@shared_gradebook()
 def grade(
     submissions: Path,
     out: Path,

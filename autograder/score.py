@@ -14,6 +14,9 @@ After running (`save`): nbgrader's LimitOutput and SaveAutoGrades (nbgrader's
 write the grades; optional caps (the clean room's lower scores) are applied; then the grades
 are read back from the gradebook, which is the one source of per-cell points.
 
+A grading run opens the gradebook inside `shared_gradebook()`, which makes nbgrader's many
+Gradebook(db_url) cheap (one engine per URL, sqlite in WAL mode, no `alembic` subprocess).
+
 Only the grading process's main thread calls the functions that write here.
 """
 
@@ -21,7 +24,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,6 +204,183 @@ def sanitize(nb: NotebookNode, assignment: Assignment, db_url: str, student_id: 
     return notes
 
 
+# ---------------------------------------------------------------------- the gradebook
+class _Shared:
+    """What `shared_gradebook()` holds while it is active (depth > 0)."""
+
+    lock = threading.RLock()
+    depth = 0
+    engines: dict = {}  # (url, engine options) -> Engine
+    gradebooks: dict = {}  # url -> the Gradebook our own functions reuse
+    replaced: dict = {}  # nbgrader.api name -> nbgrader's own value, put back at the end
+
+
+@contextmanager
+def shared_gradebook() -> Iterator[None]:
+    """Within this block, this process opens nbgrader gradebooks cheaply and safely.
+
+    nbgrader's Gradebook(db_url) makes a new SQLAlchemy engine every time (a new connection
+    pool and an empty compiled-statement cache), and nbgrader's preprocessors
+    (OverwriteKernelspec, OverwriteCells, SaveAutoGrades) each construct their own Gradebook
+    from the URL, several per student. The one place where they can share is the name
+    `nbgrader.api.create_engine` that Gradebook.__init__ looks up, so within the block that
+    name returns one engine per URL, and that engine's dispose() (which Gradebook.close
+    calls) does nothing until the block ends. The replacement is this process's only, undone
+    on leaving the block; nested blocks share the outer one.
+
+    On every sqlite connection of those engines: `PRAGMA journal_mode=WAL` (kept in the file)
+    and then `PRAGMA synchronous=NORMAL`. A commit then appends to gradebook.db-wal without an
+    fsync (nbgrader commits some 50 times a student, each with fsyncs in sqlite's default). A
+    killed process (Ctrl-C, kill -9) loses nothing committed: the WAL is in the OS's cache and
+    the next opener recovers it. Only an OS crash or a power cut can lose the last
+    transactions, and it never corrupts the database. So that the pipeline's order still holds
+    then too (a student's grades are on disk before their state file), `save` and `save_zero`
+    make them durable before returning (`_durable`: one checkpoint). nbgrader's formgrader and
+    `nbgrader export` read a WAL database as any other (on the same machine: WAL needs shared
+    memory, so not over a network filesystem).
+
+    A new gradebook records its schema version, which nbgrader gets by running the `alembic
+    heads` executable (seconds); within the block it is computed in-process (`alembic_head`).
+
+    Leaving the block checkpoints the WAL into gradebook.db and closes every connection, so
+    gradebook.db alone holds everything (sqlite then removes the -wal and -shm files).
+    """
+    with _Shared.lock:
+        if _Shared.depth == 0:
+            _patch_nbgrader()
+        _Shared.depth += 1
+    try:
+        yield
+    finally:
+        with _Shared.lock:
+            _Shared.depth -= 1
+            if _Shared.depth == 0:
+                _release()
+
+
+def _patch_nbgrader() -> None:
+    import nbgrader.api
+
+    _Shared.replaced = {"create_engine": nbgrader.api.create_engine,
+                        "get_alembic_version": nbgrader.api.get_alembic_version}
+    nbgrader.api.create_engine = _shared_engine
+    nbgrader.api.get_alembic_version = alembic_head
+
+
+def _release() -> None:
+    import nbgrader.api
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for name, value in _Shared.replaced.items():
+        setattr(nbgrader.api, name, value)
+    _Shared.replaced = {}
+    gradebooks, _Shared.gradebooks = _Shared.gradebooks, {}
+    engines, _Shared.engines = _Shared.engines, {}
+    for gb in gradebooks.values():
+        gb.db.remove()
+    for engine in engines.values():
+        try:
+            if engine.dialect.name == "sqlite":
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except SQLAlchemyError:
+            pass  # an unfinished checkpoint loses nothing: the next opener replays the WAL
+        finally:
+            del engine.dispose  # nbgrader's Gradebook.close may dispose of it again: harmless
+            Engine.dispose(engine)
+
+
+def _shared_engine(url, *args, **kwargs):
+    """nbgrader.api.create_engine within `shared_gradebook()`: one engine per URL."""
+    from sqlalchemy import create_engine, event
+
+    key = (str(url), args, tuple(sorted(kwargs.items())))
+    with _Shared.lock:
+        engine = _Shared.engines.get(key)
+        if engine is None:
+            engine = create_engine(url, *args, **kwargs)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            engine.dispose = _keep  # Gradebook.close disposes of its engine; _release does
+            _Shared.engines[key] = engine
+        return engine
+
+
+def _keep(close: bool = True) -> None:
+    """Engine.dispose of a shared engine: its connections stay open until `_release`."""
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    import sqlite3
+
+    cursor = dbapi_connection.cursor()
+    try:
+        try:
+            [(mode,)] = cursor.execute("PRAGMA journal_mode=WAL").fetchall()
+        except sqlite3.OperationalError:
+            mode = None  # another process holds the database (formgrader?): no change
+        if mode == "wal":  # NORMAL is only crash-safe in WAL mode: else keep sqlite's FULL
+            cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def alembic_head() -> str:
+    """The gradebook schema's alembic revision, as nbgrader's get_alembic_version() gives it.
+
+    nbgrader runs `alembic heads` in a subprocess and takes the first word of its first line;
+    that is the first of ScriptDirectory.get_heads(), read here from the same migrations.
+    """
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    return ScriptDirectory(ALEMBIC_DIR).get_heads()[0]
+
+
+@contextmanager
+def _gradebook(db_url: str) -> Iterator:
+    """A Gradebook for our own functions: reused within `shared_gradebook()`, else new."""
+    from nbgrader.api import Gradebook
+
+    with _Shared.lock:
+        gb = None
+        if _Shared.depth:
+            gb = _Shared.gradebooks.get(db_url)
+            if gb is None:
+                gb = _Shared.gradebooks[db_url] = Gradebook(db_url)
+    if gb is None:
+        with Gradebook(db_url) as gb:
+            yield gb
+        return
+    try:
+        yield gb
+    finally:
+        # End the session after each use: nbgrader's preprocessors write through sessions of
+        # their own, and an open transaction here would keep reading an older snapshot.
+        gb.db.remove()
+
+
+def _durable(gb) -> None:
+    """Make the gradebook's committed transactions survive an OS crash (see shared_gradebook).
+
+    A checkpoint syncs the WAL, copies it into the database and syncs that. Another process
+    reading the gradebook (formgrader) can hold part of the WAL back from the checkpoint; the
+    WAL file itself is then synced. Outside WAL mode each commit was synced already and the
+    checkpoint does nothing.
+    """
+    if gb.engine.dialect.name != "sqlite":
+        return
+    with gb.engine.connect() as connection:
+        _, logged, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    if copied < logged and gb.engine.url.database:
+        fd = os.open(f"{gb.engine.url.database}-wal", os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def _ensure_submission(gb, student_id: str) -> None:
     from sqlalchemy.exc import SAWarning
 
@@ -213,16 +397,15 @@ def save(nb: NotebookNode, db_url: str, student_id: str, config=None,
 
     Returns the points per grade_id and the grade_ids whose points a cap lowered.
     """
-    from nbgrader.api import Gradebook
     from nbgrader.preprocessors import LimitOutput, SaveAutoGrades
 
-    with Gradebook(db_url) as gb:
+    with _gradebook(db_url) as gb:
         _ensure_submission(gb, student_id)
     res = resources(db_url, student_id)
     nb, res = LimitOutput(config=config).preprocess(nb, res)
     SaveAutoGrades(config=config).preprocess(nb, res)
     lowered = []
-    with Gradebook(db_url) as gb:
+    with _gradebook(db_url) as gb:
         if caps:
             submission = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student_id)
             for grade in submission.grades:
@@ -230,21 +413,25 @@ def save(nb: NotebookNode, db_url: str, student_id: str, config=None,
                     grade.auto_score = caps[grade.name]
                     lowered.append(grade.name)
             gb.db.commit()
-        return _points(gb, student_id), lowered
+        points = _points(gb, student_id)
+        gb.db.commit()  # end the read before checkpointing
+        _durable(gb)
+        return points, lowered
 
 
 def save_zero(db_url: str, student_id: str) -> dict[str, float]:
     """A submission that cannot be graded: every test cell scores 0 (as nbgrader does)."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(db_url) as gb:
+    with _gradebook(db_url) as gb:
         _ensure_submission(gb, student_id)
         submission = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student_id)
         for grade in submission.grades:
             grade.auto_score = 0
             grade.needs_manual_grade = False
         gb.db.commit()
-        return _points(gb, student_id)
+        points = _points(gb, student_id)
+        gb.db.commit()  # end the read before checkpointing
+        _durable(gb)
+        return points
 
 
 def _points(gb, student_id: str) -> dict[str, float]:

@@ -14,7 +14,9 @@ work on it unchanged:
 
 The gradebook is built once and reused while the source is unchanged (same hash of
 nbgrader_config.py and source/). When the source changes, the old gradebook is kept as
-gradebook.db.<time>.bak and a new one is built; every student is then graded again.
+gradebook.db.<time>.bak and a new one is built; every student is then graded again. The
+gradebook is in sqlite's WAL mode (score.shared_gradebook): while a run is going, or after one
+was killed, the last transactions may sit in gradebook.db-wal beside it.
 """
 
 from __future__ import annotations
@@ -168,11 +170,18 @@ class Workspace:
         from nbgrader.apps.api import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
+        from .score import shared_gradebook
+
         self.root.mkdir(parents=True, exist_ok=True)
-        db = self.root / "gradebook.db"
-        if db.exists():
+        if (self.root / "gradebook.db").exists():
             stamp = time.strftime("%Y%m%dT%H%M%S")
-            db.rename(self.root / f"gradebook.db.{stamp}.bak")
+            # A killed run can leave the last grades in gradebook.db-wal (sqlite's WAL mode, see
+            # score.shared_gradebook): it moves with the database, whose name it must match, and
+            # is never left beside the new gradebook.db.
+            for suffix in ("", "-wal", "-shm"):
+                part = self.root / f"gradebook.db{suffix}"
+                if part.exists():
+                    part.rename(self.root / f"gradebook.db.{stamp}.bak{suffix}")
         shutil.copy(self.course / "nbgrader_config.py", self.root / "nbgrader_config.py")
         target = self.root / "source" / ASSIGNMENT
         if target.exists():
@@ -181,7 +190,10 @@ class Workspace:
         config = self._load_config()
         coursedir = CourseDirectory(config=config)
         api = NbGraderAPI(coursedir=coursedir, config=config)
-        result = api.generate_assignment(ASSIGNMENT, force=True, create=True)
+        # nbgrader creates the gradebook here; shared_gradebook() spares it the `alembic heads`
+        # subprocess (most of a new workspace's build) and opens it in WAL mode.
+        with shared_gradebook():
+            result = api.generate_assignment(ASSIGNMENT, force=True, create=True)
         if not result["success"]:
             lines = (result.get("error") or result.get("log") or "").strip().splitlines()
             raise WorkspaceError(

@@ -14,6 +14,8 @@ import copy
 import csv
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -175,6 +177,19 @@ def test_gradebook_holds_the_same_points_as_grades_csv(batch):
             nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, sid)
             assert {g.name: float(g.score or 0) for g in nb.grades} == {
                 g: float(row[g]) for g in GRADE_IDS}
+
+
+def test_gradebook_is_left_whole_and_nbgrader_export_reads_every_grade(batch, tmp_path):
+    """The run's gradebook is in WAL mode; at the end it is checkpointed and closed."""
+    _, _, out = batch
+    assert sorted(p.name for p in out.glob("gradebook.db-*")) == []  # no -wal, no -shm
+    exported = tmp_path / "export.csv"
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--to={exported}"],
+                         cwd=out, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    ours = {r["student_id"]: float(r["score"]) for r in _read_csv(out / "grades.csv")}
+    theirs = {r["student_id"]: float(r["score"]) for r in _read_csv(exported)}
+    assert theirs == ours
 
 
 def test_nbgrader_layout_is_kept_in_the_workspace(batch):
