@@ -194,14 +194,57 @@ def sanitize(nb: NotebookNode, assignment: Assignment, db_url: str, student_id: 
              OverwriteCells(config=config, add_missing_cells=True),
              CheckCellMetadata(config=config)]
     try:
-        for step in steps:
-            nb, res = step.preprocess(nb, res)
+        with schema_checked_once():
+            for step in steps:
+                nb, res = step.preprocess(nb, res)
     except Exception as error:
         raise SanitizeError(_first_line(error)) from None
     missing = [c.grade_id for c in assignment.grade_cells if c.grade_id not in before]
     if missing:
         notes.append(f"deleted test cells were put back: {', '.join(missing)}")
     return notes
+
+
+class _CheckedSchemas:
+    """Stands in for the jsonschema module where nbgrader checks cell metadata (`sanitize`).
+
+    nbgrader's CheckCellMetadata calls jsonschema.validate(metadata, schema) for every cell, and
+    jsonschema.validate first checks the schema itself against its metaschema: most of the
+    step's time (about 0.1 s a notebook). The schema is nbgrader's own file, the same for every
+    cell, so it is checked once per process; each cell is then validated as
+    jsonschema.validate does it (the best-matching error is raised).
+    """
+
+    validators: dict[str, object] = {}  # the schema as JSON -> its checked validator
+
+    @classmethod
+    def validate(cls, instance, schema) -> None:
+        import json
+
+        from jsonschema import exceptions, validators
+
+        key = json.dumps(schema, sort_keys=True)
+        validator = cls.validators.get(key)
+        if validator is None:
+            kind = validators.validator_for(schema)
+            kind.check_schema(schema)
+            validator = cls.validators[key] = kind(schema)
+        error = exceptions.best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+@contextmanager
+def schema_checked_once() -> Iterator[None]:
+    """Within this block, nbgrader checks cell metadata with `_CheckedSchemas` (main thread)."""
+    from nbgrader.nbgraderformat import common
+
+    module = common.jsonschema
+    common.jsonschema = _CheckedSchemas
+    try:
+        yield
+    finally:
+        common.jsonschema = module
 
 
 # ---------------------------------------------------------------------- the gradebook

@@ -170,7 +170,7 @@ class Workspace:
         from nbgrader.apps.api import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
-        from .score import shared_gradebook
+        from .score import schema_checked_once, shared_gradebook
 
         self.root.mkdir(parents=True, exist_ok=True)
         if (self.root / "gradebook.db").exists():
@@ -192,7 +192,7 @@ class Workspace:
         api = NbGraderAPI(coursedir=coursedir, config=config)
         # nbgrader creates the gradebook here; shared_gradebook() spares it the `alembic heads`
         # subprocess (most of a new workspace's build) and opens it in WAL mode.
-        with shared_gradebook():
+        with shared_gradebook(), schema_checked_once():
             result = api.generate_assignment(ASSIGNMENT, force=True, create=True)
         if not result["success"]:
             lines = (result.get("error") or result.get("log") or "").strip().splitlines()

@@ -1,8 +1,8 @@
 """The gradebook as a grading run opens it (autograder.score.shared_gradebook).
 
-One engine per URL, sqlite in WAL mode, the alembic revision computed in-process. These tests
-assert behaviour (what is shared, what survives a killed process, what nbgrader still reads),
-never timings.
+One engine per URL, sqlite in WAL mode, the alembic revision computed in-process, nbgrader's
+metadata schema checked once. These tests assert behaviour (what is shared, what survives a
+killed process, what nbgrader still reads), never timings.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import jsonschema
 import nbformat
 import pytest
+from nbformat.v4 import new_code_cell
 from test_autograder_course import ASSIGNMENT, NOTEBOOK, cell, make_course
 
 from autograder import score
-from autograder.score import alembic_head, save_zero, shared_gradebook
+from autograder.score import alembic_head, save_zero, schema_checked_once, shared_gradebook
 from autograder.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -207,3 +209,24 @@ def test_a_killed_run_loses_nothing_and_a_rebuild_keeps_its_wal_with_the_backup(
     with Gradebook(_url(root / "gradebook.db")) as gb:
         assert [s.id for s in gb.students] == []
         assert gb.find_grade_cell("square_hidden", NOTEBOOK_ID, ASSIGNMENT).max_score == 4
+
+
+def _metadata_error(validator, bad) -> str:
+    with pytest.raises(jsonschema.ValidationError) as error:
+        validator.validate_cell(bad)
+    return str(error.value)
+
+
+def test_metadata_checked_with_the_schema_checked_once_fails_as_nbgrader_fails():
+    from nbgrader.nbgraderformat import MetadataValidator, common
+
+    good = new_code_cell(metadata={"nbgrader": {
+        "grade": True, "grade_id": "t", "locked": True, "points": 1, "schema_version": 3,
+        "solution": False}})
+    bad = new_code_cell(metadata={"nbgrader": {**good.metadata.nbgrader, "points": "many"}})
+    plain = _metadata_error(MetadataValidator(), bad)
+    with schema_checked_once():
+        MetadataValidator().validate_cell(good)
+        assert _metadata_error(MetadataValidator(), bad) == plain
+        assert _metadata_error(MetadataValidator(), bad) == plain  # the cached validator
+    assert common.jsonschema is jsonschema
