@@ -25,7 +25,7 @@ import os
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -104,11 +104,22 @@ def grade(
     try:
         found = collect(Path(submissions))
         ws = Workspace(Path(out), Path(course))
-        ws.prepare()
     except (CollectError, WorkspaceError) as error:
         raise GradingError(str(error)) from None
+    # The sandbox check and the zygote's imports (seconds) overlap with building the workspace.
+    starting = None
+    if kernel_manager_factory is None:
+        starting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-start")
+        sandbox_ready = starting.submit(_sandbox_factory, ws, unsafe)
+    try:
+        ws.prepare()
+    except WorkspaceError as error:
+        raise GradingError(str(error)) from None
+    finally:
+        factory = kernel_manager_factory or sandbox_ready.result()
+        if starting is not None:
+            starting.shutdown()
     assignment = Assignment.load(ws.root / "source" / ASSIGNMENT / NOTEBOOK, ws.release_notebook)
-    factory = kernel_manager_factory or _sandbox_factory(ws, unsafe)
     if caps is None:
         caps = _default_caps()
     limits = limits or Limits(timeout=timeout)
@@ -116,21 +127,27 @@ def grade(
     grader = _Grader(ws, assignment, key_base, progress)
 
     rows: dict[str, Row] = {}
-    pending: list[_Job] = []
-    reused = 0
+    to_grade = []
     for sub in found:
         row = None if force else grader.cached(sub)
-        if row is not None:
-            rows[sub.student_id] = row
-            reused += 1
-            continue
-        job_or_row = grader.prepare(sub)
-        if isinstance(job_or_row, Row):
-            rows[sub.student_id] = job_or_row
+        if row is None:
+            to_grade.append(sub)
         else:
-            pending.append(job_or_row)
+            rows[sub.student_id] = row
+    reused = len(found) - len(to_grade)
 
-    rows.update(grader.run(pending, jobs or os.cpu_count() or 1, limits, factory, caps))
+    def jobs_to_run() -> Iterator[_Job]:
+        """Each submission to run, prepared only when a worker is about to be free: the first
+        notebooks run while the others are still being prepared."""
+        for sub in to_grade:
+            job_or_row = grader.prepare(sub)
+            if isinstance(job_or_row, Row):
+                rows[sub.student_id] = job_or_row
+            else:
+                yield job_or_row
+
+    rows.update(grader.run(jobs_to_run(), len(to_grade), jobs or os.cpu_count() or 1, limits,
+                           factory, caps))
     ordered = [rows[s.student_id] for s in found]
     grade_ids = [c.grade_id for c in assignment.grade_cells]
     write_csv(ws.grades_csv, ordered, grade_ids)
@@ -219,27 +236,36 @@ class _Grader:
         return _Job(sub, nb, notes)
 
     # ------------------------------------------------------------------ running
-    def run(self, pending: list[_Job], jobs: int, limits: Limits,
+    def run(self, pending: Iterator[_Job], total: int, jobs: int, limits: Limits,
             factory: KernelManagerFactory | None, caps: Caps | None) -> dict[str, Row]:
+        """Run the jobs `jobs` at a time; this thread prepares the next job and commits each
+        finished one while the workers run notebooks."""
         from tqdm import tqdm
 
         rows: dict[str, Row] = {}
-        if not pending:
-            return rows
         cancel = threading.Event()
-        bar = tqdm(total=len(pending), unit="notebook", desc="grading",
-                   disable=not self.progress, leave=False)
-        pool = ThreadPoolExecutor(max_workers=min(jobs, len(pending)),
-                                  thread_name_prefix="autograder")
+        bar = tqdm(total=total, unit="notebook", desc="grading", disable=not self.progress,
+                   leave=False)
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="autograder")
         futures: dict[Future, _Job] = {}
         try:
-            for job in pending:
-                futures[pool.submit(self._execute, job, limits, factory, caps, cancel)] = job
-            waiting = set(futures)
-            while waiting:
+            waiting: set[Future] = set()
+            more = True
+            while more or waiting:
+                # One job ready beyond the running ones: a worker never waits for this thread.
+                while more and len(waiting) <= jobs:
+                    job = next(pending, None)
+                    if job is None:
+                        more = False
+                        break
+                    future = pool.submit(self._execute, job, limits, factory, caps, cancel)
+                    futures[future] = job
+                    waiting.add(future)
+                if not waiting:
+                    break
                 done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
                 for future in done:
-                    job = futures[future]
+                    job = futures.pop(future)
                     rows[job.submission.student_id] = self._finish(job, future)
                     bar.update()
         except BaseException:
