@@ -123,7 +123,10 @@ def _scores(out: Path) -> dict[str, tuple[str, float]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT])
 def test_grading_resumes_after_kill_9_or_ctrl_c(tmp_path, course, release, stop):
-    students = [f"s{i}" for i in range(5)]  # five notebooks, one at a time: several seconds
+    # Twelve notebooks, one at a time (--jobs 1), each under a second: the stop lands while most
+    # are still waiting (with five, a fast run could finish between the first state file and
+    # the signal).
+    students = [f"s{i:02d}" for i in range(12)]
     subs = _class(tmp_path / "subs", {s: write(answer(release)) for s in students})
     out = tmp_path / "out"
     first = _run_cli(subs, out, course)
