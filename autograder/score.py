@@ -194,7 +194,7 @@ def sanitize(nb: NotebookNode, assignment: Assignment, db_url: str, student_id: 
              OverwriteCells(config=config, add_missing_cells=True),
              CheckCellMetadata(config=config)]
     try:
-        with schema_checked_once():
+        with schema_checked_once(), _fewer_round_trips("overwritecells"):
             for step in steps:
                 nb, res = step.preprocess(nb, res)
     except Exception as error:
@@ -424,6 +424,90 @@ def _durable(gb) -> None:
             os.close(fd)
 
 
+class _CommitAtExit:
+    """Stands in for a Gradebook's session: commit() only flushes (queries still see the
+    changes); the Gradebook commits once when its `with` block ends."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def commit(self) -> None:
+        self._session.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+
+@contextmanager
+def _fewer_round_trips(*modules: str) -> Iterator[None]:
+    """Within this block, nbgrader's preprocessors in `modules` (SaveAutoGrades, OverwriteCells)
+    use a Gradebook that asks the database less, for the same result:
+
+    - a student's grades are written in one transaction instead of one commit per cell (some
+      50 a student, each of which also makes SQLAlchemy reload every object it holds); a
+      failure half-way now leaves none of them instead of some;
+    - the rows looked up cell by cell (a submitted notebook's grades and comments, the source
+      notebook's cells and grade cells) are read with one query per kind, then found in memory.
+
+    Main thread only."""
+    import importlib
+
+    from nbgrader.api import Gradebook
+
+    class FewerRoundTrips(Gradebook):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._session = self.db
+            self.db = _CommitAtExit(self.db)
+            self._rows: dict = {}
+
+        def __exit__(self, exc_type, exc_value, traceback) -> None:
+            if exc_type is None:
+                self._session.commit()
+            else:
+                self._session.rollback()
+            super().__exit__(exc_type, exc_value, traceback)
+
+        def _row(self, kind: str, name, *key):
+            if (kind, *key) not in self._rows:
+                if kind in ("grade", "comment"):
+                    nb = self.find_submission_notebook(*key)
+                    rows = nb.grades if kind == "grade" else nb.comments
+                else:
+                    nb = self.find_notebook(*key)
+                    rows = nb.source_cells if kind == "source" else nb.grade_cells
+                self._rows[(kind, *key)] = {row.name: row for row in rows}
+            return self._rows[(kind, *key)].get(name)
+
+        def find_grade(self, grade_id, notebook_id, assignment_id, student_id):
+            key = (notebook_id, assignment_id, student_id)
+            return (self._row("grade", grade_id, *key)
+                    or super().find_grade(grade_id, *key))
+
+        def find_comment(self, grade_id, notebook_id, assignment_id, student_id):
+            key = (notebook_id, assignment_id, student_id)
+            return (self._row("comment", grade_id, *key)
+                    or super().find_comment(grade_id, *key))
+
+        def find_source_cell(self, name, notebook, assignment):
+            return (self._row("source", name, notebook, assignment)
+                    or super().find_source_cell(name, notebook, assignment))
+
+        def find_graded_cell(self, name, notebook, assignment):
+            return (self._row("graded", name, notebook, assignment)
+                    or super().find_graded_cell(name, notebook, assignment))
+
+    patched = [importlib.import_module(f"nbgrader.preprocessors.{name}") for name in modules]
+    originals = [module.Gradebook for module in patched]
+    for module in patched:
+        module.Gradebook = FewerRoundTrips
+    try:
+        yield
+    finally:
+        for module, original in zip(patched, originals, strict=True):
+            module.Gradebook = original
+
+
 def _ensure_submission(gb, student_id: str) -> None:
     from sqlalchemy.exc import SAWarning
 
@@ -446,7 +530,8 @@ def save(nb: NotebookNode, db_url: str, student_id: str, config=None,
         _ensure_submission(gb, student_id)
     res = resources(db_url, student_id)
     nb, res = LimitOutput(config=config).preprocess(nb, res)
-    SaveAutoGrades(config=config).preprocess(nb, res)
+    with _fewer_round_trips("saveautogrades"):
+        SaveAutoGrades(config=config).preprocess(nb, res)
     lowered = []
     with _gradebook(db_url) as gb:
         if caps:
