@@ -230,3 +230,42 @@ def test_metadata_checked_with_the_schema_checked_once_fails_as_nbgrader_fails()
         assert _metadata_error(MetadataValidator(), bad) == plain
         assert _metadata_error(MetadataValidator(), bad) == plain  # the cached validator
     assert common.jsonschema is jsonschema
+
+
+def _rows(url: str, student: str) -> tuple[dict, dict]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        nb = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student)
+        grades = {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades}
+        comments = {c.name: c.auto_comment for c in nb.comments}
+    return grades, comments
+
+
+@pytest.mark.slow
+def test_save_writes_the_rows_nbgrader_itself_writes(workspace, db, tmp_path):
+    """save() runs SaveAutoGrades in one transaction with lookups from memory: the grades and
+    comments it writes must be exactly those of nbgrader's own SaveAutoGrades."""
+    from nbformat.v4 import new_output
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    nb = nbformat.read(workspace.release_notebook, as_version=4)
+    for c in nb.cells:  # one test fails, one writes to stderr, the others pass
+        grade_id = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id == "double_negative":
+            c.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=[])]
+        elif grade_id == "square_of_three":
+            c.outputs = [new_output("stream", name="stderr", text="warning\n")]
+    theirs = tmp_path / "theirs.db"
+    shutil.copy(db, theirs)
+    with Gradebook(_url(theirs)) as gb:
+        score._ensure_submission(gb, "s1")
+    SaveAutoGrades().preprocess(nbformat.from_dict(nb), score.resources(_url(theirs), "s1"))
+
+    with shared_gradebook():
+        points, lowered = score.save(nbformat.from_dict(nb), _url(db), "s1")
+    assert lowered == []
+    assert points == {"double_of_two": 1.0, "double_negative": 0.0, "square_of_three": 0.0,
+                      "square_hidden": 3.0}
+    assert _rows(_url(db), "s1") == _rows(_url(theirs), "s1")
