@@ -254,6 +254,25 @@ class _GradingClient(NotebookClient):
         self.exit_requested = False
         self._budgets: dict[int, _Budget] = {}
 
+    async def async_start_new_kernel_client(self):
+        """nbclient's, with a ready-check that does not idle: jupyter_client's wait_for_ready
+        ends by draining IOPub until it has been quiet for 0.2 s, a fifth of a second per
+        notebook doing nothing. Here the kernel is ready once it has answered kernel_info on
+        the shell channel and one message has come through IOPub (so IOPub is connected, as
+        jupyter_client checks too); what is already queued is drained without waiting. Later
+        stray messages are harmless: outputs are taken only from messages whose parent is the
+        cell being run."""
+        assert self.km is not None
+        try:
+            self.kc = self.km.client()
+            await ensure_async(self.kc.start_channels())
+            await _wait_for_ready(self.kc, self.km, self.startup_timeout)
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        return self.kc
+
     async def _async_handle_timeout(self, timeout, cell=None):
         self.cell_timed_out = True
         return await super()._async_handle_timeout(timeout, cell)
@@ -275,6 +294,35 @@ class _GradingClient(NotebookClient):
             if not _admit(out, budget, self.limits):
                 outs.pop()
         return out
+
+
+async def _wait_for_ready(kc, km, timeout: float) -> None:
+    """Until the kernel answers kernel_info and IOPub delivers (async_start_new_kernel_client)."""
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        try:
+            reply = await kc.shell_channel.get_msg(timeout=1)
+        except Empty:
+            reply = None
+        if reply is not None and reply["msg_type"] == "kernel_info_reply":
+            try:
+                await kc.iopub_channel.get_msg(timeout=1)
+            except Empty:
+                pass  # IOPub not connected yet: ask again
+            else:
+                break
+        if not await ensure_async(km.is_alive()):
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+    while True:  # drain what is already there, without waiting for more
+        try:
+            await kc.iopub_channel.get_msg(timeout=0)
+        except Empty:
+            break
 
 
 # Run once in each kernel before the notebook: caps what print() sends per cell, in the kernel

@@ -233,6 +233,10 @@ class _ForkedProcess:
                 signal.pidfd_send_signal(self._fd, signum)
             except ProcessLookupError:
                 pass
+            if signum == signal.SIGKILL:
+                # It exits at once: wait for it here, so the caller's next poll sees it gone
+                # (jupyter_client would otherwise look again only after 0.1 s).
+                self.wait(timeout=1.0)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)  # the kernel has a parent-death signal: it goes too

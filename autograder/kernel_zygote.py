@@ -35,6 +35,7 @@ script's ``script``, ``stdout`` and ``status`` files) it forks and prints ``{"pi
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import signal
@@ -257,6 +258,10 @@ def main() -> None:
         out.write("\n")
         out.flush()
         return
+    # Every fork would otherwise copy most of the zygote's memory the first time its garbage
+    # collector walks the preloaded objects (copy-on-write): keep them out of its sight.
+    gc.collect()
+    gc.freeze()
     signal.signal(signal.SIGCHLD, _reap)
     out.write(json.dumps({"ready": loaded}) + "\n")
     out.flush()
