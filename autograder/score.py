@@ -425,14 +425,15 @@ def _durable(gb) -> None:
 
 
 class _CommitAtExit:
-    """Stands in for a Gradebook's session: commit() only flushes (queries still see the
-    changes); the Gradebook commits once when its `with` block ends."""
+    """Stands in for a Gradebook's session: commit() does nothing (a query still sees the
+    changes: the session flushes before it); the Gradebook commits once when its `with` block
+    ends."""
 
     def __init__(self, session):
         self._session = session
 
     def commit(self) -> None:
-        self._session.flush()
+        pass  # everything is flushed and committed together when the block ends
 
     def __getattr__(self, name):
         return getattr(self._session, name)
@@ -471,11 +472,9 @@ def _fewer_round_trips(*modules: str) -> Iterator[None]:
         def _row(self, kind: str, name, *key):
             if (kind, *key) not in self._rows:
                 if kind in ("grade", "comment"):
-                    nb = self.find_submission_notebook(*key)
-                    rows = nb.grades if kind == "grade" else nb.comments
+                    rows = _submitted_rows(self, kind, *key)
                 else:
-                    nb = self.find_notebook(*key)
-                    rows = nb.source_cells if kind == "source" else nb.grade_cells
+                    rows = _source_rows(self, kind, *key)
                 self._rows[(kind, *key)] = {row.name: row for row in rows}
             return self._rows[(kind, *key)].get(name)
 
@@ -506,6 +505,28 @@ def _fewer_round_trips(*modules: str) -> Iterator[None]:
     finally:
         for module, original in zip(patched, originals, strict=True):
             module.Gradebook = original
+
+
+def _submitted_rows(gb, kind: str, notebook_id, assignment_id, student_id) -> list:
+    """A submitted notebook's grades (or comments) with their cells, in one query (their
+    `name` is the cell's: loaded one by one otherwise)."""
+    from nbgrader.api import Comment, Grade
+    from sqlalchemy.orm import joinedload
+
+    nb = gb.find_submission_notebook(notebook_id, assignment_id, student_id)
+    model = Grade if kind == "grade" else Comment
+    return (gb.db.query(model).filter(model.notebook_id == nb.id)
+            .options(joinedload(model.cell)).all())
+
+
+def _source_rows(gb, kind: str, notebook_id, assignment_id) -> list:
+    """The source notebook's source cells (or grade cells, with their own table's columns), in
+    one query."""
+    from nbgrader.api import GradeCell, SourceCell
+
+    nb = gb.find_notebook(notebook_id, assignment_id)
+    model = SourceCell if kind == "source" else GradeCell
+    return gb.db.query(model).filter(model.notebook_id == nb.id).all()
 
 
 def _ensure_submission(gb, student_id: str) -> None:
@@ -563,8 +584,8 @@ def save_zero(db_url: str, student_id: str) -> dict[str, float]:
 
 
 def _points(gb, student_id: str) -> dict[str, float]:
-    submission = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student_id)
-    return {grade.name: float(grade.score or 0) for grade in submission.grades}
+    grades = _submitted_rows(gb, "grade", NOTEBOOK_ID, ASSIGNMENT, student_id)
+    return {grade.name: float(grade.score or 0) for grade in grades}
 
 
 @dataclass(frozen=True)
