@@ -145,15 +145,24 @@ def _placeholder(kind: str, name: str):
 
 
 def _load_frame(payload: bytes) -> dict[str, np.ndarray]:
-    """One frame as arrays; refuses compressed or oversized members and anything pickled."""
+    """One frame as arrays; refuses compressed or oversized members and anything pickled.
+
+    Reads the archive as ``np.load`` does (each ``NAME.npy`` member with
+    ``np.lib.format.read_array(allow_pickle=False)``), parsing the zip directory once.
+    """
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:
         infos = archive.infolist()
         if any(info.compress_type != zipfile.ZIP_STORED for info in infos):
             raise ValueError("compressed frame")
         if sum(info.file_size for info in infos) > len(payload):
             raise ValueError("frame declares more data than it holds")
-    with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files}
+        arrays = {}
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                raise ValueError("not an array")
+            with archive.open(info) as member:
+                arrays[info.filename[:-4]] = np.lib.format.read_array(member, allow_pickle=False)
+        return arrays
 
 
 def decode_results(data: bytes, calls: Sequence) -> dict[int, object]:
