@@ -202,6 +202,29 @@ def prestart() -> None:
     zygote().start()
 
 
+def zygote_problem() -> str | None:
+    """None when the zygote starts and a process forked from it can be set up; else why not.
+
+    Waits for the zygote's imports (seconds), then runs a one-line script in a fork.
+    """
+    folder = None
+    try:
+        folder = scratch_folder("probe-")
+        (folder / "probe.py").write_text("print('ok')\n")
+        (folder / "probe.py").chmod(0o644)
+        folder.chmod(0o755)
+        run = run_script("/probe/probe.py", [], folder=folder, inside="/probe", timeout=60,
+                         limits=KERNEL_LIMITS, max_output=100)
+    except (OSError, ZygoteError) as error:
+        return str(error)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    if run.stdout.strip() != b"ok" or run.returncode != 0:
+        return f"a process forked from the zygote did not run (exit status {run.returncode})"
+    return None
+
+
 class _ForkedProcess:
     """The Popen-like handle jupyter_client's LocalProvisioner needs, for a process we did not
     start ourselves: watched and signalled through a pidfd, so a reused pid is never hit."""

@@ -192,7 +192,14 @@ def _run_child(request: dict) -> None:
         import runpy
 
         sys.argv = [request["script"], *request["argv"]]  # -I: its folder is not on sys.path
-        runpy.run_path(request["script"], run_name="__main__")
+        try:
+            runpy.run_path(request["script"], run_name="__main__")
+        finally:  # as the interpreter does at exit (the child ends with os._exit)
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
 
 
 def _keeper(request: dict) -> None:

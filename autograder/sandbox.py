@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
 import os
 import secrets
 import shutil
@@ -528,7 +529,8 @@ def kernel_manager_factory(workspace: Path, unsafe: bool):
 
     Returns a callable making an unstarted
     :class:`autograder.forkserver.ForkedSandboxedKernelManager` (a sandboxed kernel forked from
-    a warm zygote, which this call starts in the background); ``None`` (plain,
+    a warm zygote, which this call starts and checks: seconds), or of
+    :class:`AsyncSandboxedKernelManager` where the zygote cannot be used; ``None`` (plain,
     unsandboxed kernels) only when the sandbox cannot start and ``unsafe`` is True. Raises
     RuntimeError with an instructor-facing message when the sandbox cannot start and ``unsafe`` is
     False. ``workspace`` (the course folder with the gradebook) is never bound into the sandbox.
@@ -537,8 +539,15 @@ def kernel_manager_factory(workspace: Path, unsafe: bool):
     if problem is None:
         from . import forkserver
 
-        forkserver.prestart()  # its imports overlap with whatever the caller does next
-        return functools.partial(forkserver.ForkedSandboxedKernelManager, kernel_name="python3")
+        zygote_problem = forkserver.zygote_problem()
+        if zygote_problem is None:
+            return functools.partial(forkserver.ForkedSandboxedKernelManager,
+                                     kernel_name="python3")
+        # Slower (a cold sandbox per kernel), just as safe.
+        logging.getLogger(__name__).warning(
+            "Kernels start in a sandbox each (slower): the zygote cannot be used here (%s).",
+            zygote_problem)
+        return functools.partial(AsyncSandboxedKernelManager, kernel_name="python3")
     if unsafe:
         return None
     raise RuntimeError(

@@ -316,3 +316,15 @@ def test_kernel_manager_factory_refuses_without_sandbox_unless_unsafe(tmp_path, 
     with pytest.raises(RuntimeError, match=r"bwrap not found.*--unsafe"):
         sandbox.kernel_manager_factory(workspace=tmp_path, unsafe=False)
     assert sandbox.kernel_manager_factory(workspace=tmp_path, unsafe=True) is None
+
+
+def test_the_zygote_works_here_and_a_broken_one_falls_back_to_a_sandbox_per_kernel(
+        tmp_path, monkeypatch):
+    import autograder.forkserver as forkserver
+    from autograder.sandbox import AsyncSandboxedKernelManager, kernel_manager_factory
+
+    assert forkserver.zygote_problem() is None
+    monkeypatch.setattr(forkserver, "zygote_problem", lambda: "unshare: Operation not permitted")
+    km = kernel_manager_factory(workspace=tmp_path, unsafe=False)()
+    assert type(km) is AsyncSandboxedKernelManager  # slower, just as sandboxed
+    asyncio.run(km.cleanup_resources())
