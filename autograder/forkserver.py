@@ -38,6 +38,7 @@ from .sandbox import (
     KERNEL_LIMITS,
     Limits,
     SandboxResult,
+    _python_dirs,
     _SandboxedKernelMixin,
     _solutions_dir,
     new_uid,
@@ -296,7 +297,7 @@ def run_script(
             "kind": "script",
             "script": script,
             "argv": argv,
-            "binds": [[str(folder), inside, True]],
+            "binds": [*_kept_binds(), [str(folder), inside, True]],
             "hide": [zyg.root, os.path.dirname(REFERENCE)],
             "stdout": str(stdout),
             "status": str(status),
@@ -339,6 +340,13 @@ def _empty():
     return io.BytesIO(b"")
 
 
+def _kept_binds() -> list[list]:
+    """The Python install, where it lies under a folder each fork replaces (/tmp: a checkout
+    in a temporary folder, as CI makes): bound again, read-only, over the fresh folder."""
+    replaced = ("/tmp/", "/scratch/", "/dev/shm/")
+    return [[d, d, True] for d in _python_dirs() if d.startswith(replaced)]
+
+
 def _rlimits(limits: Limits) -> dict[str, int]:
     return {
         "RLIMIT_CPU": limits.cpu_seconds,
@@ -371,7 +379,7 @@ class _ForkedKernelMixin:
             env["NBGRADER_EXECUTION"] = self._nbgrader_execution
         request = {
             "kind": "kernel",
-            "binds": [[self.sandbox_dir, self.sandbox_dir, False],
+            "binds": [*_kept_binds(), [self.sandbox_dir, self.sandbox_dir, False],
                       [REFERENCE, str(_solutions_dir()), True]],  # the hidden tests import it
             "hide": [self._zygote.root, os.path.dirname(REFERENCE)],
             "connection_file": self.connection_file,
