@@ -9,6 +9,7 @@ import time
 
 import psutil
 import pytest
+from test_sandbox import execute
 
 from autograder.sandbox import KERNEL_LIMITS, UID_BASE, sandbox_problem
 
@@ -35,18 +36,8 @@ def stop(km, kc):
 
 
 def run(kc, code: str) -> str:
-    """Run one cell; its printed text, or the error as 'Name: message'."""
-    texts = []
-
-    def hook(msg):
-        content = msg["content"]
-        if msg["msg_type"] == "stream":
-            texts.append(content["text"])
-        elif msg["msg_type"] == "error":
-            texts.append(f"{content['ename']}: {content['evalue']}")
-
-    kc.execute_interactive(code, timeout=30, output_hook=hook)
-    return "".join(texts).strip()
+    """Run one cell; its text (printed, result, or the error as 'Name: message')."""
+    return execute(kc, code)[1].strip()
 
 
 @pytest.fixture(scope="module")
