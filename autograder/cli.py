@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     c = commands.add_parser("check", help="run the visible tests of one notebook")
     c.add_argument("notebook", type=Path)
 
+    commands.add_parser("sandbox", help="say whether learner code can be sandboxed here, "
+                                        "with which bubblewrap, and if not why and how to fix it")
+
     d = commands.add_parser("demo", help="grade a handful of demo submissions")
     d.add_argument("--out", type=Path, default=Path("demo_output"))
     return parser
@@ -61,7 +64,21 @@ def main(argv: list[str] | None = None) -> int:
         from .demo import run
 
         return run(args.out)
+    if args.command == "sandbox":
+        return _sandbox()
     return _grade(args)
+
+
+def _sandbox() -> int:
+    """Exit 0 when learner code can be sandboxed here, 1 (with the reason and the fix) if not."""
+    from .sandbox import bubblewrap, sandbox_problem
+
+    problem = sandbox_problem()
+    if problem is None:
+        print(f"sandbox: ok, {bubblewrap().why}")
+        return 0
+    print(f"sandbox: learner code cannot be sandboxed here: {problem}", file=sys.stderr)
+    return 1
 
 
 def _grade(args) -> int:
@@ -83,6 +100,7 @@ def _grade(args) -> int:
         return INTERRUPTED
     print(result.summary)
     print()
+    print(f"sandbox:  {result.sandbox}")
     print(f"this run: graded {result.graded}, unchanged since the last run {result.reused}")
     print(f"grades:   {result.workspace / 'grades.csv'}")
     print(f"feedback: {result.workspace / 'feedback'}/<student_id>/activation_derivatives.html")

