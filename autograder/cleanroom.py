@@ -1,17 +1,20 @@
 """Re-grade every learner function in a clean room: a sandbox that holds the learner's code only.
 
 The in-kernel nbgrader run needs the reference package for its hidden tests, so learner code there
-could read the answers. Here it cannot: the learner's solution cells run in a sandbox
+could read the answers. Here it cannot: the learner's code runs in a sandbox
 (:mod:`autograder.sandbox`) with a tiny harness (:mod:`autograder.cleanroom_harness`) and no
-``solutions``, no test and no ``NBGRADER_EXECUTION``. The grader picks the inputs at grading time
+``solutions``, no test and no ``NBGRADER_EXECUTION``. It runs the way the kernel ran it: every code
+cell that is not a test cell (solution cells, the set-up cell, "try it" cells and the learner's own
+extra cells), in notebook order, an error ending only its own cell; each test cell's calls are
+made where that test cell stands. The grader picks the inputs at grading time
 (``check.calls(rng)``, rng seeded from ``os.urandom``), sends them in as plain data, takes the
 raw results back as plain data (``np.load(allow_pickle=False)`` of uncompressed archives; nothing
 is ever unpickled), and judges them outside with ``check.verify``. Where the in-kernel score of a
 grade cell is higher than the clean room's, the lower one counts (:func:`apply_cap`).
 
-Results that earn nothing: anything other than a plain ndarray of numbers or a plain number (an
-ndarray subclass or an object whose ``__eq__`` says True cannot even be written back), a wrong
-shape, a call the process did not live to answer.
+Results that earn nothing: anything other than a plain ndarray of numbers, a list (or tuple) of
+numbers or a plain number (an ndarray subclass or an object whose ``__eq__`` says True cannot even
+be written back), a wrong shape, a call the process did not live to answer.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -35,18 +38,27 @@ from autograder import cleanroom_harness
 from autograder.sandbox import Limits, run_sandboxed
 
 CLEANROOM_LIMITS = Limits(
-    cpu_seconds=30,
+    cpu_seconds=60,  # as long as the whole run may take (TIMEOUT_SECONDS)
     memory_bytes=1 << 30,  # numpy maps ~0.4 GB of address space; leaves ~0.6 GB for the learner
     processes=4,  # the harness is single-threaded; bounds a fork bomb's memory at 4 GB
     file_bytes=16 << 20,
     open_files=64,
     tmpfs_bytes=16 << 20,
 )
-TIMEOUT_SECONDS = 30.0  # whole clean-room run of one submission (all calls; each call gets 2 s)
+# Time: each cell may run CELL_SECONDS (the kernel's default per-cell timeout), all cells together
+# CELLS_SECONDS, after which each further cell gets SHORT_CELL_SECONDS (enough to define a
+# function); each call 2 s (cleanroom_harness.CALL_SECONDS). An honest run, however slow its
+# exploration, thus ends well within TIMEOUT_SECONDS, the bound on the whole run that no learner
+# code can lift (an honest notebook takes well under a second).
+CELL_SECONDS = cleanroom_harness.CELL_SECONDS
+CELLS_SECONDS = cleanroom_harness.CELLS_SECONDS
+SHORT_CELL_SECONDS = cleanroom_harness.SHORT_CELL_SECONDS
+TIMEOUT_SECONDS = 60.0  # whole clean-room run of one submission
 MAX_RESULT_BYTES = 32 << 20  # all frames written back; the largest honest result is a few KB
 INSIDE = "/cleanroom"  # where the learner's code, the calls and the harness appear in the sandbox
 
 _RESULT_KINDS = {"array", "scalar", "bool", "none", "sequence", "other", "error"}
+_CELL_MAGICS_THAT_RUN = ("time", "timeit", "capture", "prun")  # %%time etc. run their body
 
 
 @dataclass(frozen=True)
@@ -60,36 +72,50 @@ class Outcome:
 # --- the learner's code --------------------------------------------------------------------------
 
 
-def solution_sources(notebook: Path | nbformat.NotebookNode) -> list[str]:
-    """The code the clean room runs, in notebook order: the solution cells (nbgrader metadata
-    solution=true) and the read-only set-up cells (locked, not graded: the notebook's imports and
-    helpers, which solutions rely on). Never a grade cell, so never a test.
+def learner_steps(notebook: Path | nbformat.NotebookNode) -> list[dict]:
+    """The notebook as the clean room runs it, in order: ``{"cell": N, "source": ...}`` for every
+    code cell that is not a test cell (N its 1-based number among all cells, as in
+    :mod:`autograder.execute`), ``{"test": grade_id}`` where a test cell stands (a grade cell
+    that is not a solution cell; its code never runs here).
 
-    Set-up cells are taken from the notebook as given; a learner who edits one changes only what
-    their own code sees. IPython syntax (magics, ``!commands``) is turned into plain Python calls,
-    which do nothing in the clean room.
+    Cells are taken from the notebook as given: solution cells, the set-up cell, the "try it"
+    and plot cells, and the learner's own cells (which carry no nbgrader metadata). IPython
+    syntax is turned into plain Python: magics and ``!commands`` do nothing here, except that
+    ``%%time``, ``%%timeit``, ``%%capture`` and ``%%prun`` run their body once.
     """
     from IPython.core.inputtransformer2 import TransformerManager
 
     if not isinstance(notebook, nbformat.NotebookNode):
         notebook = nbformat.read(str(notebook), as_version=4)
     transformer = TransformerManager()
-    sources = []
-    for cell in notebook.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not isinstance(meta, dict) or cell.get("cell_type") != "code":
+    steps: list[dict] = []
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.get("cell_type") != "code":
             continue
-        setup = meta.get("locked") is True and not meta.get("grade") and not meta.get("solution")
-        if meta.get("grade") or not (meta.get("solution") is True or setup):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = meta if isinstance(meta, dict) else {}
+        if meta.get("grade") and not meta.get("solution"):
+            steps.append({"test": meta.get("grade_id")})
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        try:
-            source = transformer.transform_cell(source)
-        except Exception:  # noqa: BLE001 - leave it as written; it fails inside, alone
-            pass
-        sources.append(source)
-    return sources
+        steps.append({"cell": number, "source": _plain_python(source, transformer)})
+    return steps
+
+
+def _plain_python(source: str, transformer) -> str:
+    first, _, body = source.lstrip().partition("\n")
+    if first.startswith("%%") and first[2:].split(" ")[0].strip() in _CELL_MAGICS_THAT_RUN:
+        source = body
+    try:
+        return transformer.transform_cell(source)
+    except Exception:  # noqa: BLE001 - leave it as written; it fails inside, alone
+        return source
+
+
+def solution_sources(notebook: Path | nbformat.NotebookNode) -> list[str]:
+    """The sources of the cells the clean room runs, in order (see :func:`learner_steps`)."""
+    return [step["source"] for step in learner_steps(notebook) if "cell" in step]
 
 
 # --- calls in, results out -----------------------------------------------------------------------
@@ -170,11 +196,25 @@ def decode_results(data: bytes, calls: Sequence) -> dict[int, object]:
 
     Every frame is checked; a malformed one ends the parsing (what came before it stands).
     Values are plain ndarrays of numbers (never a subclass: ``np.load`` makes only ndarrays),
-    numpy scalars, or placeholders that ``verify`` rejects with a message.
+    numpy scalars, lists of numbers (read back from a plain array), or placeholders that
+    ``verify`` rejects with a message.
     """
-    from solutions.checks import CallResult
+    return _decode(data, calls)[0]
 
-    results: dict[int, CallResult] = {}
+
+@dataclass
+class _Progress:
+    """Where the harness was when its output ended: the last cell it started, and whether a
+    call was answered after that cell."""
+
+    cell: int | None = None
+    answered_since: bool = False
+    errors: dict = field(default_factory=dict)  # cell number -> "ExceptionType: message"
+
+
+def _decode(data: bytes, calls: Sequence) -> tuple[dict[int, object], _Progress]:
+    results: dict = {}
+    progress = _Progress()
     position = 0
     while position + 8 <= len(data):
         size = int.from_bytes(data[position : position + 8], "big")
@@ -186,11 +226,19 @@ def decode_results(data: bytes, calls: Sequence) -> dict[int, object]:
             result = _decode_frame(payload, calls, results)
         except Exception:  # noqa: BLE001 - a forged or broken frame earns nothing, and ends here
             break
-        results.update(result)
-    return results
+        if isinstance(result, tuple):  # a cell is about to run, or raised
+            number, error = result
+            if error is None:
+                progress = _Progress(number, errors=progress.errors)
+            else:
+                progress.errors[number] = error
+        else:
+            results.update(result)
+            progress.answered_since = True
+    return results, progress
 
 
-def _decode_frame(payload: bytes, calls: Sequence, seen: Mapping) -> dict:
+def _decode_frame(payload: bytes, calls: Sequence, seen: Mapping) -> dict | tuple:
     from solutions.checks import CallResult
 
     arrays = _load_frame(payload)
@@ -199,6 +247,12 @@ def _decode_frame(payload: bytes, calls: Sequence, seen: Mapping) -> dict:
         raise ValueError("bad meta")
     meta = json.loads(meta_bytes.tobytes().decode())
     index, kind, name, error = meta["index"], meta["kind"], meta["type"], meta["error"]
+    if kind == "cell":  # a marker: only ever used to name a cell in a message
+        if type(index) is not int or not 0 < index < 1_000_000:
+            raise ValueError("bad cell number")
+        if error is not None and not isinstance(error, str):
+            raise ValueError("bad error")
+        return index, None if error is None else " ".join(error.split())[:200]
     if type(index) is not int or not 0 <= index < len(calls) or index in seen:
         raise ValueError("bad index")
     if kind not in _RESULT_KINDS or not re.fullmatch(r"\w{0,40}", str(name)):
@@ -221,6 +275,11 @@ def _decode_frame(payload: bytes, calls: Sequence, seen: Mapping) -> dict:
             if value.ndim != 0 or value.dtype.kind not in "iuf":
                 raise ValueError("bad scalar")
             value = value[()]
+    elif kind == "sequence" and "value" in arrays:
+        value = _plain_array(arrays["value"])
+        if value.ndim == 0:
+            raise ValueError("bad sequence")
+        value = value.tolist() if name != "tuple" else tuple(value.tolist())
     else:
         value = _placeholder(kind, name)
     return {index: CallResult(value, tuple(args_after), None)}
@@ -242,6 +301,7 @@ class RoomRun:
     results: dict
     stopped: str = ""  # '' when every call was answered; else a learner-facing reason
     seconds: float = 0.0
+    cell_errors: dict = field(default_factory=dict)  # cell number -> "ExceptionType: message"
 
 
 def run_calls(
@@ -250,8 +310,15 @@ def run_calls(
     *,
     timeout: float = TIMEOUT_SECONDS,
     limits: Limits = CLEANROOM_LIMITS,
+    steps: Sequence[dict] | None = None,
+    cell_limits: Mapping[str, float] | None = None,
 ) -> RoomRun:
-    """Run ``calls`` against the learner's ``sources`` in one sandbox; results as CallResults.
+    """Run ``calls`` against the learner's code in one sandbox; results as CallResults.
+
+    ``steps`` is the program (see :mod:`autograder.cleanroom_harness`): cells and, where the
+    test cells stand, ranges of ``calls``. Without it, the ``sources`` run as cells 1, 2, ...
+    and then every call is made. ``cell_limits`` overrides the harness's time limits for cells
+    (``cell_seconds``, ``cells_seconds``, ``short_cell_seconds``).
 
     The process is forked from the warm zygote (:func:`autograder.forkserver.run_script`: numpy is
     already imported, and the reference package is hidden); if the zygote cannot be used, a
@@ -259,19 +326,26 @@ def run_calls(
     """
     from autograder import forkserver
 
+    if steps is None:
+        steps = [{"cell": number, "source": source} for number, source in enumerate(sources, 1)]
+        steps.append({"calls": [0, len(calls)]})
+    program = {"steps": list(steps), "limits": dict(cell_limits or {})}
     try:
-        return _run_calls(sources, calls, timeout, limits, forked=True)
+        return _run_calls(program, calls, timeout, limits, forked=True)
     except forkserver.ZygoteError:
-        return _run_calls(sources, calls, timeout, limits, forked=False)
+        return _run_calls(program, calls, timeout, limits, forked=False)
 
 
-def _run_calls(sources, calls, timeout: float, limits: Limits, *, forked: bool) -> RoomRun:
+def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool) -> RoomRun:
     from autograder import forkserver
 
+    if not isinstance(program, dict):  # a list of sources, as run_calls takes them
+        program = {"steps": [*({"cell": n, "source": s} for n, s in enumerate(program, 1)),
+                             {"calls": [0, len(calls)]}]}
     folder = (forkserver.scratch_folder("cleanroom-") if forked
               else Path(tempfile.mkdtemp(prefix="cleanroom-")))
     try:
-        (folder / "learner.json").write_text(json.dumps(list(sources)), encoding="utf-8")
+        (folder / "learner.json").write_text(json.dumps(program), encoding="utf-8")
         (folder / "calls.npz").write_bytes(encode_calls(calls))
         shutil.copyfile(cleanroom_harness.__file__, folder / "harness.py")
         for path in folder.iterdir():
@@ -293,16 +367,20 @@ def _run_calls(sources, calls, timeout: float, limits: Limits, *, forked: bool) 
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    results = decode_results(run.stdout, calls)
+    results, progress = _decode(run.stdout, calls)
     stopped = ""
     if len(results) < len(calls):
+        where = ""
+        if progress.cell is not None:
+            where = (f" after cell {progress.cell}, while a test cell's calls were made"
+                     if progress.answered_since else f" in cell {progress.cell}")
         if run.timed_out:
-            stopped = f"your code was still running after {timeout:g} s"
+            stopped = f"your code was still running after {timeout:g} s{where}"
         elif run.output_exceeded:
-            stopped = "your code wrote too much output"
+            stopped = f"your code wrote too much output{where}"
         else:
-            stopped = f"your code ended the process (exit status {run.returncode})"
-    return RoomRun(results, stopped, run.seconds)
+            stopped = f"your code ended the process (exit status {run.returncode}){where}"
+    return RoomRun(results, stopped, run.seconds, progress.errors)
 
 
 def new_rng() -> np.random.Generator:
@@ -317,23 +395,37 @@ def cleanroom_scores(
     rng: np.random.Generator | None = None,
     timeout: float = TIMEOUT_SECONDS,
     limits: Limits = CLEANROOM_LIMITS,
+    cell_limits: Mapping[str, float] | None = None,
 ) -> dict[str, Outcome]:
-    """Judge every check (default: ``solutions.checks.CHECKS``) on the notebook's solution cells.
+    """Judge every check (default: ``solutions.checks.CHECKS``) on the notebook's code.
 
-    One sandbox runs all calls; ``check.verify`` judges them here, outside. A notebook that cannot
-    be read fails every check with a message saying so.
+    One sandbox runs the notebook's cells and all calls, each check's calls where its test cell
+    stands (a check whose test cell is missing: at the end); ``check.verify`` judges them here,
+    outside. A notebook that cannot be read fails every check with a message saying so.
     """
     if checks is None:
         from solutions.checks import CHECKS as checks
     rng = new_rng() if rng is None else rng
     try:
-        sources = solution_sources(notebook)
+        cells = learner_steps(notebook)
     except Exception as error:  # noqa: BLE001 - an unreadable notebook earns nothing here
         message = f"The notebook could not be read for re-checking: {type(error).__name__}."
         return {grade_id: Outcome(False, message) for grade_id in checks}
     plan = [(grade_id, check.calls(rng)) for grade_id, check in checks.items()]
     all_calls = [call for _, calls in plan for call in calls]
-    run = run_calls(sources, all_calls, timeout=timeout, limits=limits)
+    ranges, start = {}, 0
+    for grade_id, calls in plan:
+        ranges[grade_id] = [start, start + len(calls)]
+        start += len(calls)
+    steps = []
+    for step in cells:
+        if "cell" in step:
+            steps.append(step)
+        elif step["test"] in ranges:
+            steps.append({"calls": ranges.pop(step["test"])})
+    steps += [{"calls": calls} for calls in ranges.values()]
+    run = run_calls([], all_calls, timeout=timeout, limits=limits, steps=steps,
+                    cell_limits=cell_limits)
 
     outcomes: dict[str, Outcome] = {}
     start = 0
@@ -344,16 +436,36 @@ def cleanroom_scores(
         if any(i not in run.results for i in indices):
             outcomes[grade_id] = Outcome(
                 False,
-                f"{check.function} could not be re-checked on its own: {run.stopped} "
-                "before this check's calls were answered.",
+                f"{check.function} could not be re-checked on its own: {run.stopped}, "
+                "before this test's calls were answered.",
             )
             continue
         try:
             message = check.verify(list(calls), [run.results[i] for i in indices])
         except Exception as error:  # noqa: BLE001 - never pass a result that could not be judged
             message = f"{check.function}'s results could not be judged ({type(error).__name__})."
+        if message:
+            message = _with_cell_error(message, check.function, cells, run.cell_errors)
         outcomes[grade_id] = Outcome(message is None, message or "")
     return outcomes
+
+
+def _with_cell_error(message: str, function: str, cells: Sequence[dict],
+                     errors: Mapping[int, str]) -> str:
+    """The message, with the error of a cell that raised and defines `function` (else names it):
+    what the learner needs when a function the notebook had is missing or different here."""
+    name = re.escape(function)
+    defines = re.compile(rf"(def|class)\s+{name}\b|^\s*{name}\s*=|import\b.*\b{name}\b",
+                         re.MULTILINE)
+    failed = [step for step in cells if step.get("cell") in errors]
+    defining = [step for step in failed if defines.search(step["source"])]
+    naming = [step for step in failed if re.search(rf"\b{name}\b", step["source"])]
+    if not (defining or naming):
+        return message
+    number = (defining or naming)[0]["cell"]
+    if message.startswith(f"{function} is not defined"):
+        return f"{function} was not defined: cell {number} raised {errors[number]}."
+    return f"{message} (Cell {number} raised {errors[number]}.)"
 
 
 # --- the cap -------------------------------------------------------------------------------------
@@ -386,9 +498,17 @@ def apply_cap(
     return points, reasons
 
 
-def notebook_caps(notebook: nbformat.NotebookNode) -> dict[str, tuple[float, str]]:
+RERUN_MESSAGE = "Passed in your notebook, but not when re-run on its own with new inputs: "
+
+
+def notebook_caps(notebook: nbformat.NotebookNode) -> dict[str, tuple[float, str, str]]:
     """The pipeline's ``Caps`` hook: for each grade cell that fails in the clean room, (0 points,
-    the status reason). Cells that pass, or that have no check, are not capped.
+    the status reason, the learner's feedback message). Cells that pass, or that have no check,
+    are not capped.
+
+    The status reason names the function and its failing tests, never a value (the status is
+    shown at once, a hidden test's message only once the instructor publishes it); the
+    feedback message of each test says the call and what went wrong.
 
     Needs the sandbox (raises RuntimeError where it cannot start: do not pass this hook then).
     """
@@ -402,8 +522,14 @@ def notebook_caps(notebook: nbformat.NotebookNode) -> dict[str, tuple[float, str
     meta = [cell.get("metadata", {}).get("nbgrader", {}) for cell in notebook.cells]
     grade_ids = {m.get("grade_id") for m in meta if m.get("grade") and m.get("grade_id") in CHECKS}
     outcomes = cleanroom_scores(notebook, {g: CHECKS[g] for g in CHECKS if g in grade_ids})
-    return {
-        grade_id: (0.0, f"{CHECKS[grade_id].function} lost points: it fails when re-run on its own")
-        for grade_id, outcome in outcomes.items()
-        if not outcome.passed
-    }
+    failed = [grade_id for grade_id, outcome in outcomes.items() if not outcome.passed]
+    by_function: dict[str, list[str]] = {}
+    for grade_id in failed:
+        by_function.setdefault(CHECKS[grade_id].function, []).append(grade_id)
+    caps = {}
+    for function, tests in by_function.items():
+        reason = (f"{function} lost points when re-run on its own "
+                  f"({', '.join(tests)}: see the feedback)")
+        for grade_id in tests:
+            caps[grade_id] = (0.0, reason, RERUN_MESSAGE + outcomes[grade_id].message)
+    return caps

@@ -1,18 +1,33 @@
 """The clean room's harness: runs inside the sandbox, next to the learner's code and nothing else.
 
 Usage (inside the sandbox): ``python cleanroom_harness.py FOLDER`` where FOLDER holds
-``learner.json`` (the learner's solution cells, a list of strings) and ``calls.npz`` (the calls,
-as plain data, see ``autograder.cleanroom.encode_calls``).
+``learner.json`` and ``calls.npz`` (the calls, as plain data, see
+``autograder.cleanroom.encode_calls``). ``learner.json`` is ``{"steps": [...], "limits": {...}}``:
+the notebook in order, each step either ``{"cell": N, "source": ...}`` (one of the learner's code
+cells, N its 1-based number in the notebook) or ``{"calls": [FIRST, STOP]}`` (the calls of one
+test cell, made where that test cell stands, as the kernel ran it).
 
 It imports only the standard library and numpy: never ``solutions``, never a test. It reads the
-calls before any learner code runs, points the learner's stdout and stderr at /dev/null, runs the
-solution cells one by one, then makes each call and writes one frame per call to its own copy of
-the original stdout: an 8-byte big-endian length, then an uncompressed ``np.savez`` archive with
+calls before any learner code runs, points the learner's stdout and stderr at /dev/null, then
+walks the steps: a cell runs in the one namespace (an error only ends that cell, as in a kernel);
+a calls step makes its calls and writes one frame per call to its own copy of the original
+stdout: an 8-byte big-endian length, then an uncompressed ``np.savez`` archive with
 
 - ``meta``: JSON (as uint8) ``{"index", "kind", "type", "error", "args_after"}``, kind one of
-  ``array``, ``scalar``, ``bool``, ``none``, ``sequence``, ``other``, ``error``;
-- ``value``: the returned array (kinds ``array`` and ``scalar``);
+  ``array``, ``scalar``, ``bool``, ``none``, ``sequence``, ``other``, ``error``, or ``cell``
+  (a marker written before cell ``index`` runs, so that the grader can name the cell in which
+  the process ended, and again after it with ``error`` set when the cell raised);
+- ``value``: the returned array (kinds ``array`` and ``scalar``; kind ``sequence`` when the list
+  or tuple is one of numbers, as ``np.asarray`` reads it);
 - ``arg_J``: the J-th argument after the call, when it was an array.
+
+Frames are written as each test cell's calls are answered, so a process that ends in a later
+cell (os._exit, a crash) keeps every answer given before it.
+
+Time: each cell may run ``cell_seconds``; cells together ``cells_seconds``, after which each
+further cell gets ``short_cell_seconds`` (enough to define functions, not to explore); each call
+``CALL_SECONDS``. A cell that mentions a function which ran out of time gets the short limit too.
+So slow exploration cannot use up the time the calls need.
 
 None of this is trusted outside: the learner's code shares this process and may rewrite any of
 it. The grader accepts only what an ``np.load(allow_pickle=False)`` of these frames yields.
@@ -27,6 +42,7 @@ import os
 import re
 import signal
 import sys
+import time
 import types
 import warnings
 
@@ -41,14 +57,22 @@ SAFE_FUNCTIONS = {
     "cube": lambda z: z**3,
 }
 CALL_SECONDS = 2.0  # one call of a learner function; the lesson's functions take microseconds
-CELL_SECONDS = 20.0  # one cell; the set-up cell imports matplotlib (~0.5 s, seconds under load)
+# Defaults of learner.json's "limits" (autograder.cleanroom sets them).
+CELL_SECONDS = 10.0  # one cell: the kernel's own default per-cell timeout
+CELLS_SECONDS = 20.0  # all cells together, before each further cell gets SHORT_CELL_SECONDS
+SHORT_CELL_SECONDS = 1.0  # defining functions takes microseconds; exploring can wait
+REFIRE_SECONDS = 0.25  # a timeout is raised again this often until the cell or call gives up
 
 
 class _NoIPython:
-    """Stands in for get_ipython(): magics in solution cells do nothing here."""
+    """Stands in for get_ipython(): magics and shell commands do nothing here."""
 
     def __getattr__(self, name):
         return lambda *args, **kwargs: None
+
+
+def _display(*args, **kwargs):
+    """IPython's display(), which a kernel provides as a builtin: shows nothing here."""
 
 
 # Imported for real only when first used: the set-up cell imports pyplot for its figures, which
@@ -77,12 +101,41 @@ def install_lazy_modules() -> None:
         sys.modules[name] = stub
 
 
-class CallTimeout(Exception):
-    pass
+class CallTimeout(BaseException):
+    """Raised into learner code that ran past its limit (a BaseException, so that a learner's
+    ``except Exception`` does not swallow it; it is raised again until the code gives up)."""
+
+
+_limit = {"armed": False, "seconds": 0.0}
 
 
 def _alarm(signum, frame):
-    raise CallTimeout(f"took longer than {CALL_SECONDS:g} s")  # (or a cell than CELL_SECONDS)
+    if _limit["armed"]:
+        raise CallTimeout(f"took longer than {_limit['seconds']:g} s")
+
+
+def _arm(seconds: float) -> None:
+    _limit["seconds"] = seconds
+    _limit["armed"] = True
+    signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_SECONDS)
+
+
+def _disarm() -> None:
+    _limit["armed"] = False
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def run_limited(function, seconds: float):
+    """(value, None) or (None, the exception) of ``function()`` run for at most ``seconds``."""
+    try:
+        try:
+            _arm(seconds)
+            return function(), None
+        finally:
+            _disarm()
+    except BaseException as exc:  # noqa: BLE001 - any learner error is a result
+        _disarm()  # again: an alarm may have fired inside the finally above
+        return None, exc
 
 
 def decode_arg(spec: dict, arrays):
@@ -101,6 +154,26 @@ def type_name(value) -> str:
     return re.sub(r"\W", "", type(value).__name__)[:40] or "object"
 
 
+def _numbers(value) -> np.ndarray | None:
+    """A list or tuple of numbers as ``np.asarray`` reads it, or None when it is not one."""
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - ragged, or an element that cannot be read
+        return None
+    if type(array) is not np.ndarray or array.dtype.kind not in "biuf" or array.ndim == 0:
+        return None
+    return array
+
+
+def cell_marker(number: int, error: str | None = None) -> bytes:
+    """The frame written before cell ``number`` runs, and after it if it raised ``error``."""
+    meta = {"index": number, "kind": "cell", "type": "", "error": error, "args_after": []}
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    payload = buffer.getvalue()
+    return len(payload).to_bytes(8, "big") + payload
+
+
 def encode_result(index: int, value, error: str | None, args: tuple) -> bytes:
     meta = {"index": index, "kind": "error", "type": "", "error": error, "args_after": []}
     arrays = {}
@@ -117,6 +190,9 @@ def encode_result(index: int, value, error: str | None, args: tuple) -> bytes:
             arrays["value"] = value
         elif isinstance(value, (list, tuple)):
             meta["kind"] = "sequence"
+            numbers = _numbers(value)
+            if numbers is not None:
+                arrays["value"] = numbers
         else:
             meta["kind"] = "other"
         meta["type"] = type_name(value)
@@ -131,9 +207,16 @@ def encode_result(index: int, value, error: str | None, args: tuple) -> bytes:
     return len(payload).to_bytes(8, "big") + payload
 
 
+def _words(source: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_]\w*", source))
+
+
 def main(folder: str) -> None:
     with open(os.path.join(folder, "learner.json"), encoding="utf-8") as f:
-        cells = json.load(f)
+        program = json.load(f)
+    steps = program["steps"]
+    limits = {"cell_seconds": CELL_SECONDS, "cells_seconds": CELLS_SECONDS,
+              "short_cell_seconds": SHORT_CELL_SECONDS, **program.get("limits", {})}
     arrays = np.load(os.path.join(folder, "calls.npz"), allow_pickle=False)
     plan = json.loads(bytes(arrays["plan"]).decode())
     arrays = {key: arrays[key] for key in arrays.files}
@@ -147,44 +230,57 @@ def main(folder: str) -> None:
     signal.signal(signal.SIGALRM, _alarm)
 
     install_lazy_modules()
-    namespace = {"__name__": "__main__", "get_ipython": _NoIPython}
-    for number, source in enumerate(cells):
-        try:
-            signal.setitimer(signal.ITIMER_REAL, CELL_SECONDS)
-            exec(compile(source, f"<solution cell {number}>", "exec"), namespace)
-        except BaseException:  # noqa: BLE001 - a failing cell only loses what it defines
-            pass
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-
+    namespace = {"__name__": "__main__", "get_ipython": _NoIPython, "display": _display}
     # A function that ran out of time once is not called again: its other calls fail at once,
     # so one endless loop cannot use up the whole run's time and cost the other functions.
-    timed_out = set()
-    for index, call in enumerate(plan):
-        args = tuple(decode_arg(spec, arrays) for spec in call["args"])
-        kwargs = {key: decode_arg(spec, arrays) for key, spec in call["kwargs"].items()}
-        function = namespace.get(call["function"])
-        value, error = None, None
-        if not callable(function):
-            error = f"NameError: name {call['function']!r} is not defined"
-        elif call["function"] in timed_out:
-            error = f"CallTimeout: not run, an earlier call took longer than {CALL_SECONDS:g} s"
-        else:
-            try:
-                signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
-                value = function(*args, **kwargs)
-            except BaseException as exc:  # noqa: BLE001 - any learner error is a result
-                error = f"{type(exc).__name__}: {exc}"[:200].rstrip(": ")
-                if isinstance(exc, CallTimeout):
-                    timed_out.add(call["function"])
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        try:
-            frame = encode_result(index, value, error, args)
-        except Exception as exc:  # noqa: BLE001 - e.g. an array too large to save
-            frame = encode_result(index, None, f"{type(exc).__name__}: {exc}"[:200], ())
-        out.write(frame)
-        out.flush()
+    timed_out: set[str] = set()
+    cells_left = float(limits["cells_seconds"])
+    for step in steps:
+        if "cell" in step:
+            out.write(cell_marker(int(step["cell"])))
+            out.flush()
+            seconds = min(float(limits["cell_seconds"]),
+                          max(float(limits["short_cell_seconds"]), cells_left))
+            if timed_out & _words(step["source"]):
+                seconds = min(seconds, float(limits["short_cell_seconds"]))
+            started = time.monotonic()
+            _, exc = run_limited(lambda step=step: exec(
+                compile(step["source"], f"<cell {step['cell']}>", "exec"), namespace), seconds)
+            cells_left -= time.monotonic() - started
+            if exc is not None:  # it ends this cell only; said, in case a test fails for it
+                out.write(cell_marker(int(step["cell"]), _error_text(exc)))
+                out.flush()
+            continue
+        first, stop = step["calls"]
+        for index in range(first, stop):
+            out.write(_call(index, plan[index], arrays, namespace, timed_out))
+            out.flush()
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200].rstrip(": ")
+
+
+def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set) -> bytes:
+    """Make one call and return its frame."""
+    args = tuple(decode_arg(spec, arrays) for spec in call["args"])
+    kwargs = {key: decode_arg(spec, arrays) for key, spec in call["kwargs"].items()}
+    function = namespace.get(call["function"])
+    value, error = None, None
+    if not callable(function):
+        error = f"NameError: name {call['function']!r} is not defined"
+    elif call["function"] in timed_out:
+        error = f"CallTimeout: not run, an earlier call took longer than {CALL_SECONDS:g} s"
+    else:
+        value, exc = run_limited(lambda: function(*args, **kwargs), CALL_SECONDS)
+        if exc is not None:
+            error = _error_text(exc)
+            if isinstance(exc, CallTimeout):
+                timed_out.add(call["function"])
+    try:
+        return encode_result(index, value, error, args)
+    except Exception as exc:  # noqa: BLE001 - e.g. an array too large to save
+        return encode_result(index, None, f"{type(exc).__name__}: {exc}"[:200], ())
 
 
 if __name__ == "__main__":

@@ -54,8 +54,9 @@ from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 GRADER_VERSION = 2
 
 # Optional per-notebook caps on test-cell points, computed next to the in-kernel run (the clean
-# room of the trustworthy-grades issue): notebook -> {grade_id: (max points, reason)}.
-Caps = Callable[[NotebookNode], dict[str, tuple[float, str]]]
+# room of the trustworthy-grades issue): notebook -> {grade_id: (max points, status reason[,
+# the learner's feedback message for that test cell; the reason when absent])}.
+Caps = Callable[[NotebookNode], dict[str, tuple]]
 
 
 class GradingError(Exception):
@@ -213,7 +214,8 @@ class _Grader:
         return Row(**state["row"])
 
     def commit(self, sub: Submission, status: str, points: dict[str, float],
-               nb: NotebookNode | None, notes: list[str]) -> Row:
+               nb: NotebookNode | None, notes: list[str],
+               messages: dict[str, str] | None = None) -> Row:
         """Write everything about one student; the state file last."""
         a = self.assignment
         score = sum(points.get(c.grade_id, 0.0) for c in a.grade_cells)
@@ -224,7 +226,7 @@ class _Grader:
                 warnings.simplefilter("ignore")  # nbformat's notes on cell ids it normalised
                 text = nbformat.writes(nb)
             atomic_write(self.ws.autograded(sub.student_id), text)
-        found = outcomes(nb, a, points)
+        found = outcomes(nb, a, points, messages)
         atomic_write(self.ws.feedback(sub.student_id),
                      feedback.html(sub.student_id, status, score, a.max_score, found, notes))
         atomic_write(self.ws.results(sub.student_id),
@@ -316,12 +318,13 @@ class _Grader:
             return Row(sub.student_id, None, self.assignment.max_score,
                        f"error: {type(error).__name__}: {line} (run again to retry)")
         result: Execution
-        cap_points = {g: p for g, (p, _) in found_caps.items()}
+        cap_points = {g: cap[0] for g, cap in found_caps.items()}
         points, lowered = save(result.notebook, self.ws.db_url, sub.student_id,
                                self.ws.config, caps=cap_points)
         reasons = list(dict.fromkeys(found_caps[g][1] for g in lowered))
+        messages = {g: found_caps[g][-1] for g in lowered}
         status = "; ".join(result.problems + reasons) or "graded"
-        return self.commit(sub, status, points, result.notebook, list(job.notes))
+        return self.commit(sub, status, points, result.notebook, list(job.notes), messages)
 
 
 def _safe(sub: Submission) -> bool:

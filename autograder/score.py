@@ -597,14 +597,19 @@ class Outcome:
     message: str  # "" when it passed; never test source, never a traceback
 
 
-def outcomes(nb: NotebookNode | None, assignment: Assignment,
-             points: dict[str, float]) -> list[Outcome]:
+def outcomes(nb: NotebookNode | None, assignment: Assignment, points: dict[str, float],
+             messages: dict[str, str] | None = None) -> list[Outcome]:
+    """Each grade cell's result. `messages` (grade_id -> message) says why points were taken
+    away after the run (the clean room's cap: the call and the reason); other failures are
+    explained from the executed cell's outputs."""
     executed = {grade_id_of(c): c for c in nb.cells} if nb is not None else {}
+    messages = messages or {}
     result = []
     for gc in assignment.grade_cells:
         earned = points.get(gc.grade_id, 0.0)
         cell = executed.get(gc.grade_id)
-        message = "" if earned >= gc.points else failure_message(cell, gc, earned)
+        message = ("" if earned >= gc.points
+                   else messages.get(gc.grade_id) or failure_message(cell, gc, earned))
         result.append(Outcome(gc, earned, message))
     return result
 

@@ -267,6 +267,34 @@ def single_cell_submission(code: str, *, release: Path = RELEASE) -> NotebookNod
     return nb
 
 
+def insert_cell(nb: NotebookNode, source: str, *, after: str | None = None,
+                before: str | None = None) -> NotebookNode:
+    """A copy of `nb` with a new code cell of the learner's own (no nbgrader metadata, as
+    JupyterLab makes it) right after the cell `after` or right before the cell `before` (both
+    grade_ids), or at the end of the notebook when neither is given."""
+    nb = copy.deepcopy(nb)
+    cell = nbformat.v4.new_code_cell(source)
+    if after is not None:
+        nb.cells.insert(nb.cells.index(find_cell(nb, after)) + 1, cell)
+    elif before is not None:
+        nb.cells.insert(nb.cells.index(find_cell(nb, before)), cell)
+    else:
+        nb.cells.append(cell)
+    return nb
+
+
+def answer_in_new_cell(function: str, answers: Mapping[str, str] | None = None) -> NotebookNode:
+    """`answers` (default: the correct ones) filled in, except `function`: its stub is left
+    untouched and the answer is typed into a new cell right below it, under the same ``def``
+    line (a learner who did not see where to write)."""
+    answers = dict(correct_answers() if answers is None else answers)
+    body = answers.pop(function)
+    nb = make_submission(answers)
+    header = solution_cells(nb)[function].source.split("\n")[0]
+    code = header + "\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+    return insert_cell(nb, code, after=function)
+
+
 def replace_cell_source(nb: NotebookNode, grade_id: str, source: str) -> NotebookNode:
     """A copy of `nb` in which the cell `grade_id` holds `source` (metadata unchanged)."""
     nb = copy.deepcopy(nb)

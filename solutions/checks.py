@@ -19,8 +19,10 @@ test, so the clean room can re-grade every grade cell, not only the hidden ones.
 What is judged, and how fairly:
 
 - Values and shape. Scalars in give a scalar out (a Python float, a numpy scalar or a 0-d array
-  all count); an array in gives an array of the same shape out. Any float dtype is accepted, so
-  float64 output for float32 input costs nothing. Booleans are not numbers here.
+  all count); an array in gives an array of the same shape out, or a list of numbers (nested
+  for more dimensions) of that shape: the notebook's visible tests read results with np.asarray,
+  and so do these. Any float dtype is accepted, so float64 output for float32 input costs
+  nothing. Booleans are not numbers here.
 - Tolerances, relative to the reference package's value `expected`:
   ``abs(got - expected) <= ATOL + RTOL * abs(expected)``.
   float64 input: RTOL = 1e-9 and ATOL = 1e-15. The lecture's forms a(1 - a) and 1 - tanh(z)**2
@@ -341,11 +343,38 @@ def _as_numbers(call: Call, value) -> tuple[np.ndarray | None, str | None]:
             return None, f"{text} returned an array of {value.dtype}; return floats."
         return value.astype(np.float64), None
     if isinstance(value, (list, tuple)):
-        return None, f"{text} returned a {type(value).__name__}; return a numpy array."
+        # A list of numbers is a fine answer to "return the values": the notebook's own tests
+        # read results with np.asarray, and so does this.
+        kind = "list" if isinstance(value, list) else "tuple"
+        try:
+            array = np.asarray(value)
+        except Exception:  # noqa: BLE001 - ragged, or elements numpy cannot read
+            array = None
+        if array is None or array.dtype.kind not in "biuf" or array.ndim == 0:
+            return None, (
+                f"{text} returned a {kind} that is not a list of numbers (or of lists of "
+                "numbers, one per entry); return a numpy array."
+            )
+        if array.dtype.kind == "b":
+            return None, (
+                f"{text} returned a {kind} of booleans (True/False); return numbers, e.g. with "
+                "np.where(..., 1.0, 0.0)."
+            )
+        return array.astype(np.float64), None
     return None, (
         f"{text} returned an object of type {type(value).__name__}; return a float or a numpy "
         "array."
     )
+
+
+def _what(value, got: np.ndarray) -> str:
+    """What came back, for a message: 'a list of 3 values' or 'an array of shape (2, 3)'."""
+    if isinstance(value, (list, tuple)):
+        kind = "list" if isinstance(value, list) else "tuple"
+        if got.ndim == 1:
+            return f"a {kind} of {got.size} value{'s' if got.size != 1 else ''}"
+        return f"a nested {kind} of shape {got.shape}"
+    return f"an array of shape {got.shape}"
 
 
 def _input_shape(call: Call) -> tuple:
@@ -379,14 +408,11 @@ def _judge(
         return problem
     shape = _input_shape(call)
     if got.shape != shape:
-        text = _describe(call)
+        text, what = _describe(call), _what(result.value, got)
         if shape == ():
-            return (
-                f"{text} returned an array of shape {got.shape}; for a single number, "
-                "return a single number."
-            )
+            return f"{text} returned {what}; for a single number, return a single number."
         return (
-            f"{text} returned shape {got.shape}; expected shape {shape}, one value per entry "
+            f"{text} returned {what}; expected an array of shape {shape}, one value per entry "
             f"of {_input_name(call.function)}."
         )
     low, high = np.broadcast_to(low, shape), np.broadcast_to(high, shape)

@@ -17,9 +17,9 @@ from autograder.cleanroom import (
     apply_cap,
     decode_results,
     encode_calls,
+    learner_steps,
     new_rng,
     run_calls,
-    solution_sources,
 )
 from autograder.sandbox import sandbox_problem
 from solutions.checks import SAFE_FUNCTIONS, Call
@@ -145,19 +145,28 @@ def test_grading_inputs_are_drawn_fresh_each_time():
 # --- what runs inside -----------------------------------------------------------------------------
 
 
-def test_only_solution_and_setup_cells_are_extracted():
+def test_every_code_cell_but_the_test_cells_runs_in_notebook_order():
     cells = [
+        nbformat.v4.new_markdown_cell("## Part A"),
         nbformat.v4.new_code_cell("import numpy as np", metadata={"nbgrader": {"locked": True}}),
         nbformat.v4.new_code_cell("def relu(z): ...", metadata={"nbgrader": {"solution": True}}),
         nbformat.v4.new_code_cell(
-            "assert relu(1) == 1", metadata={"nbgrader": {"grade": True, "locked": True}}
+            "assert relu(1) == 1",
+            metadata={"nbgrader": {"grade": True, "locked": True, "grade_id": "relu_values"}},
         ),
         nbformat.v4.new_code_cell("%time x = 1", metadata={"nbgrader": {"solution": True}}),
-        nbformat.v4.new_code_cell("scribble = 1"),  # the learner's own cell
+        nbformat.v4.new_code_cell("scribble = 1"),  # the learner's own cell: no metadata
+        nbformat.v4.new_code_cell("%%time\nhelper = 2"),  # a cell magic that runs its body
+        nbformat.v4.new_code_cell("%%bash\nls"),  # one that does nothing here
     ]
-    sources = solution_sources(nbformat.v4.new_notebook(cells=cells))
-    assert [s.strip() for s in sources[:2]] == ["import numpy as np", "def relu(z): ..."]
-    assert len(sources) == 3 and "get_ipython().run_line_magic" in sources[2]
+    steps = learner_steps(nbformat.v4.new_notebook(cells=cells))
+    assert [step.get("cell") for step in steps] == [2, 3, None, 5, 6, 7, 8]
+    assert steps[2] == {"test": "relu_values"}  # where the test cell stands; its code never runs
+    sources = [step["source"].strip() for step in steps if "cell" in step]
+    assert sources[:2] == ["import numpy as np", "def relu(z): ..."]
+    assert "get_ipython().run_line_magic" in sources[2]
+    assert sources[3:5] == ["scribble = 1", "helper = 2"]
+    assert "run_cell_magic('bash'" in sources[5]
 
 
 @pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
@@ -229,14 +238,18 @@ def test_notebook_caps_zero_exactly_the_cells_whose_function_fails_in_the_clean_
     for cell in notebook.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "relu_derivative":
             cell.source = "from solutions import relu_derivative"  # works only in the kernel
-    from autograder.cleanroom import notebook_caps
+    from autograder.cleanroom import RERUN_MESSAGE, notebook_caps
 
     caps = notebook_caps(notebook)
     assert {g for g in caps} == {
         "relu_derivative_values", "relu_derivative_inputs",
         "relu_derivative_at_zero", "relu_derivative_keeps_input",
     }  # fmt: skip
-    assert all(points == 0.0 and "relu_derivative" in why for points, why in caps.values())
+    for points, reason, message in caps.values():
+        assert points == 0.0 and reason.startswith("relu_derivative lost points when re-run")
+        # The feedback says which call failed and how (here: the reference is not there).
+        assert message.startswith(RERUN_MESSAGE + "relu_derivative is not defined") or (
+            "ModuleNotFoundError" in message), message
 
 
 @pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
