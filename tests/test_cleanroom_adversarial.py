@@ -14,7 +14,7 @@ import pytest
 
 from autograder.cleanroom import apply_cap, cleanroom_scores
 from autograder.sandbox import sandbox_problem
-from autograder.submissions import single_cell_submission
+from autograder.submissions import insert_cell, single_cell_submission
 
 pytestmark = [
     pytest.mark.slow,
@@ -68,6 +68,20 @@ def test_attack_earns_no_more_than_all_zeros(name, zero_baseline, tmp_path):
     elapsed = time.monotonic() - start
     assert passed(outcomes) <= zero_baseline, {k: "passed" for k in passed(outcomes)}
     assert elapsed < WALL_BOUND
+    assert gradebook.read_bytes() == b"canary"
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_attack_in_a_cell_of_the_learners_own_earns_no_more_than_all_zeros(name, zero_baseline,
+                                                                           tmp_path):
+    """The clean room runs the learner's own cells too (issue 12): the same attacks, written in
+    a new cell below the set-up cell (no nbgrader metadata), earn nothing either."""
+    gradebook = tmp_path / "gradebook.db"
+    gradebook.write_bytes(b"canary")
+    code = (CORPUS / f"{name}.py").read_text().replace("__GRADEBOOK__", str(gradebook))
+    notebook = insert_cell(single_cell_submission(""), code, after="setup")
+    outcomes = cleanroom_scores(notebook, timeout=TIMEOUT)
+    assert passed(outcomes) <= zero_baseline, {k: "passed" for k in passed(outcomes)}
     assert gradebook.read_bytes() == b"canary"
 
 

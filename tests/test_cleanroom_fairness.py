@@ -63,6 +63,11 @@ def _class() -> dict[str, nbformat.NotebookNode]:
             S.make_submission({**CORRECT, "sigmoid": "return 1 / (1 + exp(-z))"}),
             "from numpy import exp", after="setup"),
         "list_relu": _with_list_relu(),
+        # Right only when NBGRADER_EXECUTION is set (the kernel's run): the clean room takes
+        # relu's points away, and the feedback must say which call failed and how.
+        "graded_only": S.make_submission({**CORRECT, "relu": (
+            'if os.environ.get("NBGRADER_EXECUTION"):\n    return np.maximum(0.0, z)\n'
+            "return np.abs(z)")}),
         "late_os_exit": S.insert_cell(correct, EXIT_CELL, after=EXIT_AFTER),
         # The same, at the top level of the next solution cell (leaky_relu's), below its answer.
         "exit_in_solution_cell": S.replace_cell_source(
@@ -128,10 +133,22 @@ def test_list_answer_passes_its_visible_test_at_grading_and_in_the_feedback(grad
     assert tests["relu_values"]["status"] == "passed" and tests["relu_values"]["output"] == ""
 
 
-def test_print_rows(graded):
+def test_every_point_the_clean_room_takes_shows_the_call_and_the_reason(graded):
+    from autograder.cleanroom import RERUN_MESSAGE
+
     rows, out = graded
-    for sid, row in sorted(rows.items()):
-        print(sid, row.score, row.status)
-        for t in _results(out, sid)["tests"]:
-            if t["score"] < t["max_score"]:
-                print("   ", t["number"], t["output"][:150])
+    relu_tests = ["relu_values", "relu_inputs", "relu_keeps_input"]
+    row = rows["graded_only"]
+    assert row.score == MAX_SCORE - 3
+    assert row.status == ("relu lost points when re-run on its own "
+                          f"({', '.join(relu_tests)}: see the feedback)")
+    failed = {t["number"]: t["output"] for t in _results(out, "graded_only")["tests"]
+              if t["score"] < t["max_score"]}
+    assert sorted(failed) == sorted(relu_tests)
+    # The visible test's inputs are fixed: its message is known exactly.
+    assert failed["relu_values"] == RERUN_MESSAGE + "relu(-2.0) returned 2.0; expected 0.0."
+    for message in failed.values():  # hidden tests' inputs are drawn at grading time
+        assert message.startswith(RERUN_MESSAGE + "relu(") and "expected" in message, message
+    html = (out / "feedback" / "graded_only" / f"{ASSIGNMENT}.html").read_text()
+    assert "relu(-2.0) returned 2.0; expected 0.0." in html
+    assert "fails when re-run on its own" not in html

@@ -1,0 +1,83 @@
+"""Issue 12, target 1, at the clean room itself: it runs every cell that is not a test cell, in
+order, an error ending only its own cell, and slow exploration cannot spend the time the calls
+need (nor earn anything)."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder import submissions as S
+from autograder.cleanroom import cleanroom_scores
+from autograder.sandbox import sandbox_problem
+from solutions.checks import CHECKS
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}"),
+]
+
+CORRECT = S.correct_answers()
+SLEEP = "import time\n\ntime.sleep(3600)  # a long exploration"
+# A learner who catches every Exception while exploring: the clean room's timeout is not one.
+SLEEP_CATCHING = (
+    "import time\n\nfor step in range(100):\n    try:\n        time.sleep(60)\n"
+    "    except Exception:\n        pass"
+)
+# Small limits, so that the test runs in seconds: 2 s a cell, 3 s for all cells, then 0.3 s.
+LIMITS = {"cell_seconds": 2.0, "cells_seconds": 3.0, "short_cell_seconds": 0.3}
+# 10 slow cells would take 20 s at 2 s each, more than this bound on the whole run; with the
+# budget they take about 2 + 1 + 8 x 0.3 = 5.4 s, and an honest run about a second more.
+TIMEOUT = 15.0
+
+
+def failures(notebook, grade_ids=None) -> dict[str, str]:
+    checks = {g: CHECKS[g] for g in (grade_ids or CHECKS)}
+    outcomes = cleanroom_scores(notebook, checks, timeout=TIMEOUT, cell_limits=LIMITS)
+    return {g: o.message for g, o in outcomes.items() if not o.passed}
+
+
+def test_slow_exploration_cells_cost_the_answers_nothing():
+    # Slow cells of the learner's own all over the notebook, one of them swallowing exceptions;
+    # the last answer (numerical_derivative's) is typed into a new cell after all of them, so it
+    # runs once the cells' time is spent: a cell that only defines a function still runs then.
+    notebook = S.answer_in_new_cell("numerical_derivative")
+    for after in ("setup", "sigmoid", "sigmoid_derivative_values", "tanh_derivative",
+                  "relu", "relu_keeps_input", "relu_derivative", "leaky_relu",
+                  "leaky_relu_derivative_values"):  # fmt: skip
+        notebook = S.insert_cell(notebook, SLEEP, after=after)
+    notebook = S.insert_cell(notebook, SLEEP_CATCHING, before="numerical_derivative")
+    assert failures(notebook) == {}
+
+
+def test_an_error_in_one_cell_does_not_stop_the_next():
+    notebook = S.insert_cell(S.answer_in_new_cell("relu"), "1 / 0  # what happens?", after="relu")
+    notebook = S.insert_cell(notebook, "undefined_name + 1", after="setup")
+    assert failures(notebook, ["relu_values", "relu_inputs", "sigmoid_values"]) == {}
+
+
+def test_slow_cells_earn_nothing_for_a_wrong_answer():
+    # A wrong relu, and exploration that never ends: still wrong, with the call that shows it.
+    notebook = S.make_submission({**CORRECT, "relu": "return np.abs(z)"})
+    notebook = S.insert_cell(notebook, SLEEP, after="relu")
+    found = failures(notebook, ["relu_values", "relu_inputs", "relu_keeps_input"])
+    assert set(found) == {"relu_values", "relu_inputs", "relu_keeps_input"}
+    assert found["relu_values"] == "relu(-2.0) returned 2.0; expected 0.0."
+
+
+def test_each_test_judges_the_function_as_it_stood_at_that_test():
+    # As in the kernel: a later cell that rebinds relu after its tests ran does not change them,
+    # and an answer written only after its tests counts for nothing.
+    notebook = S.insert_cell(S.make_submission(CORRECT), "relu = None  # tidy up",
+                             after="relu_keeps_input")
+    late = S.make_submission({k: v for k, v in CORRECT.items() if k != "tanh_derivative"})
+    late = S.insert_cell(late, "def tanh_derivative(z):\n    return 1 - np.tanh(z) ** 2")
+    assert failures(notebook, ["relu_values", "relu_inputs"]) == {}
+    assert set(failures(late, ["tanh_derivative_values"])) == {"tanh_derivative_values"}
+
+
+def test_display_and_cell_magics_do_not_stop_a_cell():
+    # display() is a kernel builtin, %%time runs its body: what follows them is still defined.
+    notebook = S.insert_cell(S.make_submission({**CORRECT, "relu": "return positive_part(z)"}),
+                             "%%time\ndisplay('helper')\ndef positive_part(z):\n"
+                             "    return np.maximum(0.0, z)", before="relu")
+    assert failures(notebook, ["relu_values", "relu_inputs"]) == {}
