@@ -158,7 +158,7 @@ def _numbers(value) -> np.ndarray | None:
     """A list or tuple of numbers as ``np.asarray`` reads it, or None when it is not one."""
     try:
         array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - ragged, or an element that cannot be read
+    except BaseException:  # noqa: BLE001 - ragged, or an element that cannot be read
         return None
     if type(array) is not np.ndarray or array.dtype.kind not in "biuf" or array.ndim == 0:
         return None
@@ -258,7 +258,11 @@ def main(folder: str) -> None:
 
 
 def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:200].rstrip(": ")
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a learner's exception whose __str__ fails
+        text = ""
+    return f"{type(exc).__name__}: {text}"[:200].rstrip(": ")
 
 
 def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set) -> bytes:
@@ -279,8 +283,8 @@ def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set) -> by
                 timed_out.add(call["function"])
     try:
         return encode_result(index, value, error, args)
-    except Exception as exc:  # noqa: BLE001 - e.g. an array too large to save
-        return encode_result(index, None, f"{type(exc).__name__}: {exc}"[:200], ())
+    except BaseException as exc:  # noqa: BLE001 - e.g. an array too large to save
+        return encode_result(index, None, _error_text(exc), ())
 
 
 if __name__ == "__main__":
