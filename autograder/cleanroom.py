@@ -400,8 +400,9 @@ def cleanroom_scores(
     """Judge every check (default: ``solutions.checks.CHECKS``) on the notebook's code.
 
     One sandbox runs the notebook's cells and all calls, each check's calls where its test cell
-    stands (a check whose test cell is missing: at the end); ``check.verify`` judges them here,
-    outside. A notebook that cannot be read fails every check with a message saying so.
+    stands (a check whose test cell is missing: at the end; cells after the last calls cannot
+    change an answer and are left out); ``check.verify`` judges them here, outside. A notebook
+    that cannot be read fails every check with a message saying so.
     """
     if checks is None:
         from solutions.checks import CHECKS as checks
@@ -424,6 +425,8 @@ def cleanroom_scores(
         elif step["test"] in ranges:
             steps.append({"calls": ranges.pop(step["test"])})
     steps += [{"calls": calls} for calls in ranges.values()]
+    while steps and "cell" in steps[-1]:
+        steps.pop()  # cells after the last test cell cannot change an answer: not run
     run = run_calls([], all_calls, timeout=timeout, limits=limits, steps=steps,
                     cell_limits=cell_limits)
 
