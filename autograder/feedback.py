@@ -24,6 +24,9 @@ monospace;font-size:.9em;white-space:pre-wrap}.note{background:#fff4d6;padding:.
 """.strip()
 
 
+RERUN = "when re-run on its own"  # in the clean room's status reasons (autograder.cleanroom)
+
+
 def _fmt(x: float) -> str:
     return f"{x:g}"
 
@@ -66,6 +69,9 @@ def _explain(status: str) -> str:
         return f"We could not find your notebook: {status}. Please resubmit it under that name."
     if status.startswith("not a notebook"):
         return f"Your file could not be opened as a notebook ({status}). Please resubmit it."
+    if f" lost points {RERUN} " in status:
+        return (f"{status}. Your functions are also re-run on their own with new inputs; each "
+                "test that failed there says which call went wrong and how.")
     return status
 
 

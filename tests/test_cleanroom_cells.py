@@ -81,3 +81,9 @@ def test_display_and_cell_magics_do_not_stop_a_cell():
                              "%%time\ndisplay('helper')\ndef positive_part(z):\n"
                              "    return np.maximum(0.0, z)", before="relu")
     assert failures(notebook, ["relu_values", "relu_inputs"]) == {}
+
+
+def test_a_memory_bomb_while_exploring_costs_only_its_own_cell():
+    notebook = S.insert_cell(S.make_submission(CORRECT), "hog = bytearray(1 << 40)  # 1 TB",
+                             after="relu")
+    assert failures(notebook, ["relu_values", "relu_inputs", "relu_keeps_input"]) == {}

@@ -149,6 +149,8 @@ def test_every_point_the_clean_room_takes_shows_the_call_and_the_reason(graded):
     assert failed["relu_values"] == RERUN_MESSAGE + "relu(-2.0) returned 2.0; expected 0.0."
     for message in failed.values():  # hidden tests' inputs are drawn at grading time
         assert message.startswith(RERUN_MESSAGE + "relu(") and "expected" in message, message
+    assert "each test that failed there says which call went wrong" in _results(
+        out, "graded_only")["output"]
     html = (out / "feedback" / "graded_only" / f"{ASSIGNMENT}.html").read_text()
     assert "relu(-2.0) returned 2.0; expected 0.0." in html
     assert "fails when re-run on its own" not in html
