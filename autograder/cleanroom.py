@@ -19,8 +19,10 @@ be written back), a wrong shape, a call the process did not live to answer.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -231,7 +233,7 @@ def _decode(data: bytes, calls: Sequence) -> tuple[dict[int, object], _Progress]
             if error is None:
                 progress = _Progress(number, errors=progress.errors)
             else:
-                progress.errors[number] = error
+                progress.errors[number] = error  # "raised ..." or "ran longer than ..."
         else:
             results.update(result)
             progress.answered_since = True
@@ -455,20 +457,28 @@ def cleanroom_scores(
 
 def _with_cell_error(message: str, function: str, cells: Sequence[dict],
                      errors: Mapping[int, str]) -> str:
-    """The message, with the error of a cell that raised and defines `function` (else names it):
-    what the learner needs when a function the notebook had is missing or different here."""
-    name = re.escape(function)
-    defines = re.compile(rf"(def|class)\s+{name}\b|^\s*{name}\s*=|import\b.*\b{name}\b",
-                         re.MULTILINE)
+    """The message, with the error of the cell that most likely explains it: a cell that raised
+    and defines `function` (or a name the message says is not defined), else one that names
+    `function`. What the learner needs when code that ran in the notebook did not run here."""
     failed = [step for step in cells if step.get("cell") in errors]
-    defining = [step for step in failed if defines.search(step["source"])]
-    naming = [step for step in failed if re.search(rf"\b{name}\b", step["source"])]
+    if not failed:
+        return message
+    names = [function, *re.findall(r"name '(\w+)' is not defined", message)]
+    defining = [step for step in failed for name in names if _defines(step["source"], name)]
+    naming = [step for step in failed if re.search(rf"\b{re.escape(function)}\b", step["source"])]
     if not (defining or naming):
         return message
     number = (defining or naming)[0]["cell"]
+    what = errors[number]
     if message.startswith(f"{function} is not defined"):
-        return f"{function} was not defined: cell {number} raised {errors[number]}."
-    return f"{message} (Cell {number} raised {errors[number]}.)"
+        return f"{function} was not defined: cell {number} {what}."
+    return f"{message} (Cell {number} {what}.)"
+
+
+def _defines(source: str, name: str) -> bool:
+    name = re.escape(name)
+    return re.search(rf"(def|class)\s+{name}\b|^\s*{name}\s*=|import\b.*\b{name}\b", source,
+                     re.MULTILINE) is not None
 
 
 # --- the cap -------------------------------------------------------------------------------------
@@ -504,7 +514,8 @@ def apply_cap(
 RERUN_MESSAGE = "Passed in your notebook, but not when re-run on its own with new inputs: "
 
 
-def notebook_caps(notebook: nbformat.NotebookNode) -> dict[str, tuple[float, str, str]]:
+def notebook_caps(notebook: nbformat.NotebookNode, *,
+                  cell_seconds: float = CELL_SECONDS) -> dict[str, tuple[float, str, str]]:
     """The pipeline's ``Caps`` hook: for each grade cell that fails in the clean room, (0 points,
     the status reason, the learner's feedback message). Cells that pass, or that have no check,
     are not capped.
@@ -512,6 +523,10 @@ def notebook_caps(notebook: nbformat.NotebookNode) -> dict[str, tuple[float, str
     The status reason names the function and its failing tests, never a value (the status is
     shown at once, a hidden test's message only once the instructor publishes it); the
     feedback message of each test says the call and what went wrong.
+
+    ``cell_seconds`` is how long a cell may run: the kernel's per-cell timeout, so that a cell
+    which finished in the kernel finishes here too. The cells' budget and the bound on the whole
+    run grow with it.
 
     Needs the sandbox (raises RuntimeError where it cannot start: do not pass this hook then).
     """
@@ -524,7 +539,13 @@ def notebook_caps(notebook: nbformat.NotebookNode) -> dict[str, tuple[float, str
     # Sanitised notebooks may carry plain dicts as metadata: read it with .get only.
     meta = [cell.get("metadata", {}).get("nbgrader", {}) for cell in notebook.cells]
     grade_ids = {m.get("grade_id") for m in meta if m.get("grade") and m.get("grade_id") in CHECKS}
-    outcomes = cleanroom_scores(notebook, {g: CHECKS[g] for g in CHECKS if g in grade_ids})
+    cells_seconds = max(CELLS_SECONDS, 2 * cell_seconds)
+    limits = {"cell_seconds": cell_seconds, "cells_seconds": cells_seconds}
+    timeout = TIMEOUT_SECONDS + (cell_seconds - CELL_SECONDS) + (cells_seconds - CELLS_SECONDS)
+    cpu = dataclasses.replace(CLEANROOM_LIMITS, cpu_seconds=max(CLEANROOM_LIMITS.cpu_seconds,
+                                                                 math.ceil(timeout)))
+    outcomes = cleanroom_scores(notebook, {g: CHECKS[g] for g in CHECKS if g in grade_ids},
+                                timeout=timeout, limits=cpu, cell_limits=limits)
     failed = [grade_id for grade_id, outcome in outcomes.items() if not outcome.passed]
     by_function: dict[str, list[str]] = {}
     for grade_id in failed:

@@ -16,7 +16,7 @@ stdout: an 8-byte big-endian length, then an uncompressed ``np.savez`` archive w
 - ``meta``: JSON (as uint8) ``{"index", "kind", "type", "error", "args_after"}``, kind one of
   ``array``, ``scalar``, ``bool``, ``none``, ``sequence``, ``other``, ``error``, or ``cell``
   (a marker written before cell ``index`` runs, so that the grader can name the cell in which
-  the process ended, and again after it with ``error`` set when the cell raised);
+  the process ended, and again after it with ``error`` saying how, when the cell failed);
 - ``value``: the returned array (kinds ``array`` and ``scalar``; kind ``sequence`` when the list
   or tuple is one of numbers, as ``np.asarray`` reads it);
 - ``arg_J``: the J-th argument after the call, when it was an array.
@@ -111,7 +111,7 @@ _limit = {"armed": False, "seconds": 0.0}
 
 def _alarm(signum, frame):
     if _limit["armed"]:
-        raise CallTimeout(f"took longer than {_limit['seconds']:g} s")
+        raise CallTimeout(f"took longer than {round(_limit['seconds'], 1):g} s")
 
 
 def _arm(seconds: float) -> None:
@@ -166,7 +166,8 @@ def _numbers(value) -> np.ndarray | None:
 
 
 def cell_marker(number: int, error: str | None = None) -> bytes:
-    """The frame written before cell ``number`` runs, and after it if it raised ``error``."""
+    """The frame written before cell ``number`` runs, and after it if it failed (``error``:
+    "raised TypeError: ..." or "ran longer than 10 s and was stopped")."""
     meta = {"index": number, "kind": "cell", "type": "", "error": error, "args_after": []}
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
@@ -248,7 +249,9 @@ def main(folder: str) -> None:
                 compile(step["source"], f"<cell {step['cell']}>", "exec"), namespace), seconds)
             cells_left -= time.monotonic() - started
             if exc is not None:  # it ends this cell only; said, in case a test fails for it
-                out.write(cell_marker(int(step["cell"]), _error_text(exc)))
+                what = (f"ran longer than {round(seconds, 1):g} s and was stopped"
+                        if isinstance(exc, CallTimeout) else f"raised {_error_text(exc)}")
+                out.write(cell_marker(int(step["cell"]), what))
                 out.flush()
             continue
         first, stop = step["calls"]

@@ -20,6 +20,7 @@ row with an empty score and status "error: ...", and no state file, so the next 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -51,7 +52,7 @@ from .score import (
 from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
 # Bump when a change to the grading logic must regrade every student in existing workspaces.
-GRADER_VERSION = 2
+GRADER_VERSION = 3  # 3: the clean room runs every cell, as the kernel did (issue 12)
 
 # Optional per-notebook caps on test-cell points, computed next to the in-kernel run (the clean
 # room of the trustworthy-grades issue): notebook -> {grade_id: (max points, status reason[,
@@ -123,7 +124,7 @@ def grade(
             starting.shutdown()
     assignment = Assignment.load(ws.root / "source" / ASSIGNMENT / NOTEBOOK, ws.release_notebook)
     if caps is None:
-        caps = _default_caps()
+        caps = _default_caps(timeout)
     limits = limits or Limits(timeout=timeout)
     key_base = {"source": ws.source_hash(), "grader": GRADER_VERSION}
     grader = _Grader(ws, assignment, key_base, progress)
@@ -182,9 +183,12 @@ def _sandbox_factory(ws: Workspace, unsafe: bool) -> KernelManagerFactory | None
         raise GradingError(str(error)) from None
 
 
-def _default_caps() -> Caps | None:
-    """The clean room re-checks every grade cell wherever the sandbox can start (issue 6)."""
-    return cleanroom.notebook_caps if sandbox.sandbox_problem() is None else None
+def _default_caps(timeout: float) -> Caps | None:
+    """The clean room re-checks every grade cell wherever the sandbox can start (issue 6); a
+    cell may run there as long as in the kernel (`timeout`)."""
+    if sandbox.sandbox_problem() is not None:
+        return None
+    return functools.partial(cleanroom.notebook_caps, cell_seconds=timeout)
 
 
 class _Grader:

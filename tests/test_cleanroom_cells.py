@@ -87,3 +87,29 @@ def test_a_memory_bomb_while_exploring_costs_only_its_own_cell():
     notebook = S.insert_cell(S.make_submission(CORRECT), "hog = bytearray(1 << 40)  # 1 TB",
                              after="relu")
     assert failures(notebook, ["relu_values", "relu_inputs", "relu_keeps_input"]) == {}
+
+
+def test_a_cell_may_run_as_long_as_the_kernels_timeout_allows():
+    # The instructor grades with --timeout 12: a helper cell that first explores for 11 s (past
+    # the clean room's own 10 s default, within the kernel's 12 s) still defines its helper.
+    from autograder.cleanroom import CELL_SECONDS, notebook_caps
+
+    assert CELL_SECONDS < 11.0
+    notebook = S.insert_cell(S.make_submission({**CORRECT, "relu": "return positive_part(z)"}),
+                             "import time\n\ntime.sleep(11)\n\n\ndef positive_part(z):\n"
+                             "    return np.maximum(0.0, z)", before="relu")
+    assert notebook_caps(notebook, cell_seconds=12.0) == {}
+
+
+def test_a_helper_cut_short_is_named_in_the_message():
+    # The same helper with 3 s allowed per cell: relu fails for want of it, and the message says
+    # which cell did not finish, not only the NameError that followed.
+    notebook = S.insert_cell(S.make_submission({**CORRECT, "relu": "return positive_part(z)"}),
+                             "import time\n\ntime.sleep(11)\n\n\ndef positive_part(z):\n"
+                             "    return np.maximum(0.0, z)", before="relu")
+    number = 1 + notebook.cells.index(S.find_cell(notebook, "relu")) - 1
+    limits = {"cell_seconds": 3.0, "cells_seconds": 3.0, "short_cell_seconds": 0.3}
+    outcome = cleanroom_scores(notebook, {"relu_values": CHECKS["relu_values"]},
+                               timeout=TIMEOUT, cell_limits=limits)["relu_values"]
+    assert outcome.message == ("relu(-2.0) raised NameError: name 'positive_part' is not defined "
+                               f"(Cell {number} ran longer than 3 s and was stopped.)")
