@@ -211,7 +211,7 @@ class _Progress:
 
     cell: int | None = None
     answered_since: bool = False
-    errors: dict = field(default_factory=dict)  # cell number -> "ExceptionType: message"
+    errors: dict = field(default_factory=dict)  # cell number -> "raised ..." / "ran longer ..."
 
 
 def _decode(data: bytes, calls: Sequence) -> tuple[dict[int, object], _Progress]:
@@ -303,7 +303,7 @@ class RoomRun:
     results: dict
     stopped: str = ""  # '' when every call was answered; else a learner-facing reason
     seconds: float = 0.0
-    cell_errors: dict = field(default_factory=dict)  # cell number -> "ExceptionType: message"
+    cell_errors: dict = field(default_factory=dict)  # cell number -> how that cell failed
 
 
 def run_calls(
@@ -457,15 +457,18 @@ def cleanroom_scores(
 
 def _with_cell_error(message: str, function: str, cells: Sequence[dict],
                      errors: Mapping[int, str]) -> str:
-    """The message, with the error of the cell that most likely explains it: a cell that raised
-    and defines `function` (or a name the message says is not defined), else one that names
-    `function`. What the learner needs when code that ran in the notebook did not run here."""
+    """The message, with the failure of the cell that most likely explains it: a cell that
+    failed and defines `function` (or a name the message says is not defined), else, when
+    `function` itself was missing, one that names it. What the learner needs when code that ran
+    in the notebook did not run here."""
     failed = [step for step in cells if step.get("cell") in errors]
     if not failed:
         return message
     names = [function, *re.findall(r"name '(\w+)' is not defined", message)]
     defining = [step for step in failed for name in names if _defines(step["source"], name)]
     naming = [step for step in failed if re.search(rf"\b{re.escape(function)}\b", step["source"])]
+    if not message.startswith(f"{function} is not defined"):
+        naming = []
     if not (defining or naming):
         return message
     number = (defining or naming)[0]["cell"]
