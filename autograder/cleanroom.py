@@ -4,9 +4,10 @@ The in-kernel nbgrader run needs the reference package for its hidden tests, so 
 could read the answers. Here it cannot: the learner's code runs in a sandbox
 (:mod:`autograder.sandbox`) with a tiny harness (:mod:`autograder.cleanroom_harness`) and no
 ``solutions``, no test and no ``NBGRADER_EXECUTION``. It runs the way the kernel ran it: every code
-cell that is not a test cell (solution cells, the set-up cell, "try it" cells and the learner's own
-extra cells), in notebook order, an error ending only its own cell; each test cell's calls are
-made where that test cell stands. The grader picks the inputs at grading time
+cell that is not a test cell (solution cells, the set-up cell and the learner's own extra cells;
+not the release's "try it" and plot cells while they are unchanged, which only show results), in
+notebook order, an error ending only its own cell; each test cell's calls are made where that
+test cell stands. The grader picks the inputs at grading time
 (``check.calls(rng)``, rng seeded from ``os.urandom``), sends them in as plain data, takes the
 raw results back as plain data (``np.load(allow_pickle=False)`` of uncompressed archives; nothing
 is ever unpickled), and judges them outside with ``check.verify``. Where the in-kernel score of a
@@ -19,7 +20,9 @@ be written back), a wrong shape, a call the process did not live to answer.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -74,14 +77,50 @@ class Outcome:
 # --- the learner's code --------------------------------------------------------------------------
 
 
-def learner_steps(notebook: Path | nbformat.NotebookNode) -> list[dict]:
+def display_cells(release: Path | None = None) -> frozenset[str]:
+    """The sources of the release's display cells: code cells without nbgrader metadata that
+    define nothing (no def, class or import; the "try it" and plot cells the instructor wrote).
+    Unchanged, such a cell only shows the learner's functions: it cannot change an answer, so
+    the clean room does not spend time on it. Default: this repository's release notebook."""
+    if release is None:
+        return _repository_display_cells()
+    try:
+        notebook = nbformat.read(str(release), as_version=4)
+    except Exception:  # noqa: BLE001 - no release to compare with: every cell runs
+        return frozenset()
+    found = set()
+    for cell in notebook.cells:
+        if cell.get("cell_type") != "code" or "nbgrader" in cell.get("metadata", {}):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        defines = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
+                   ast.ImportFrom, ast.Global)
+        if not any(isinstance(node, defines) for node in ast.walk(tree)):
+            found.add(cell.source)
+    return frozenset(found)
+
+
+@functools.cache
+def _repository_display_cells() -> frozenset[str]:
+    from autograder.collect import ASSIGNMENT, NOTEBOOK
+
+    return display_cells(Path(__file__).resolve().parents[1] / "release" / ASSIGNMENT / NOTEBOOK)
+
+
+def learner_steps(notebook: Path | nbformat.NotebookNode,
+                  skip: frozenset[str] = frozenset()) -> list[dict]:
     """The notebook as the clean room runs it, in order: ``{"cell": N, "source": ...}`` for every
     code cell that is not a test cell (N its 1-based number among all cells, as in
     :mod:`autograder.execute`), ``{"test": grade_id}`` where a test cell stands (a grade cell
     that is not a solution cell; its code never runs here).
 
     Cells are taken from the notebook as given: solution cells, the set-up cell, the "try it"
-    and plot cells, and the learner's own cells (which carry no nbgrader metadata). IPython
+    and plot cells, and the learner's own cells (which carry no nbgrader metadata); a cell
+    without nbgrader metadata whose source is in ``skip`` (see :func:`display_cells`) is left
+    out. IPython
     syntax is turned into plain Python: magics and ``!commands`` do nothing here, except that
     ``%%time``, ``%%timeit``, ``%%capture`` and ``%%prun`` run their body once.
     """
@@ -101,6 +140,8 @@ def learner_steps(notebook: Path | nbformat.NotebookNode) -> list[dict]:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
+        if source in skip and "nbgrader" not in cell.get("metadata", {}):
+            continue
         steps.append({"cell": number, "source": _plain_python(source, transformer)})
     return steps
 
@@ -398,19 +439,21 @@ def cleanroom_scores(
     timeout: float = TIMEOUT_SECONDS,
     limits: Limits = CLEANROOM_LIMITS,
     cell_limits: Mapping[str, float] | None = None,
+    skip: frozenset[str] | None = None,
 ) -> dict[str, Outcome]:
     """Judge every check (default: ``solutions.checks.CHECKS``) on the notebook's code.
 
     One sandbox runs the notebook's cells and all calls, each check's calls where its test cell
     stands (a check whose test cell is missing: at the end; cells after the last calls cannot
-    change an answer and are left out); ``check.verify`` judges them here, outside. A notebook
-    that cannot be read fails every check with a message saying so.
+    change an answer and are left out, and so are the release's display cells the learner left
+    unchanged, ``skip``, default :func:`display_cells`); ``check.verify`` judges them here,
+    outside. A notebook that cannot be read fails every check with a message saying so.
     """
     if checks is None:
         from solutions.checks import CHECKS as checks
     rng = new_rng() if rng is None else rng
     try:
-        cells = learner_steps(notebook)
+        cells = learner_steps(notebook, display_cells() if skip is None else skip)
     except Exception as error:  # noqa: BLE001 - an unreadable notebook earns nothing here
         message = f"The notebook could not be read for re-checking: {type(error).__name__}."
         return {grade_id: Outcome(False, message) for grade_id in checks}

@@ -169,6 +169,25 @@ def test_every_code_cell_but_the_test_cells_runs_in_notebook_order():
     assert "run_cell_magic('bash'" in sources[5]
 
 
+def test_unchanged_display_cells_of_the_release_are_left_out_and_edited_ones_run():
+    from autograder.cleanroom import display_cells
+    from autograder.submissions import RELEASE, find_cell, insert_cell, make_submission
+
+    shown = display_cells(RELEASE)
+    plot = 'plot_activation("sigmoid", sigmoid, sigmoid_derivative)'
+    # The instructor's "try it" and plot cells; never the set-up cell, which defines helpers.
+    assert plot in shown and not any("def plot_activation" in source for source in shown)
+    notebook = make_submission(None)
+    edited = next(c for c in notebook.cells if c.source == plot)
+    edited.source = plot + "\nsigmoid = lambda z: z  # the learner's edit"
+    notebook = insert_cell(notebook, plot, after="relu")  # a learner's unchanged copy of it
+    steps = learner_steps(notebook, shown)
+    sources = [step["source"].strip() for step in steps if "cell" in step]
+    assert edited.source in sources
+    assert plot not in sources  # the unchanged cell and its copy only show; neither runs
+    assert find_cell(notebook, "setup").source.strip() in sources
+
+
 @pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
 def test_clean_room_process_sees_no_reference_no_repository_and_no_nbgrader_variable(monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
