@@ -36,6 +36,7 @@ from nbformat import NotebookNode
 from . import cleanroom, feedback, sandbox
 from .collect import ASSIGNMENT, NOTEBOOK, CollectError, Submission, collect
 from .execute import Cancelled, Execution, KernelManagerFactory, Limits, execute
+from .repair import NotGradable, Release, repair
 from .report import Row, summary, write_csv
 from .score import (
     Assignment,
@@ -51,7 +52,7 @@ from .score import (
 from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
 # Bump when a change to the grading logic must regrade every student in existing workspaces.
-GRADER_VERSION = 2
+GRADER_VERSION = 3
 
 # Optional per-notebook caps on test-cell points, computed next to the in-kernel run (the clean
 # room of the trustworthy-grades issue): notebook -> {grade_id: (max points, reason)}.
@@ -78,6 +79,7 @@ class _Job:
     submission: Submission
     notebook: NotebookNode
     notes: list[str]
+    repaired: str = ""  # "repaired: ..." when repair changed the notebook (for the status)
 
 
 # One gradebook engine for the whole run (nbgrader opens the gradebook several times per
@@ -192,6 +194,7 @@ class _Grader:
         self.assignment = assignment
         self.key_base = key_base
         self.progress = progress
+        self.release = Release.load(ws.release_notebook)
 
     def _key(self, sub: Submission) -> dict:
         return {**self.key_base, "submission": sub.sha256}
@@ -244,14 +247,19 @@ class _Grader:
         if not path.exists() or path.read_bytes() != sub.content:
             atomic_write(path, sub.content)
         try:
-            nb = parse_notebook(sub.content)
-            notes = sanitize(nb, self.assignment, self.ws.db_url, sid, self.ws.config)
-        except NotANotebook as error:
+            fixed = repair(parse_notebook(sub.content), self.release)
+            nb = fixed.notebook
+            notes = fixed.notes + sanitize(nb, self.assignment, self.ws.db_url, sid,
+                                           self.ws.config)
+        except (NotANotebook, NotGradable) as error:
             return self.commit(sub, str(error), save_zero(self.ws.db_url, sid), None, [])
         except SanitizeError as error:
             status = f"not gradable: nbgrader rejected the cell metadata ({error})"
             return self.commit(sub, status, save_zero(self.ws.db_url, sid), None, [])
-        return _Job(sub, nb, notes)
+        except Exception as error:  # one unreadable notebook never stops the batch
+            status = f"not gradable: {type(error).__name__}: {_first_line(error)}"
+            return self.commit(sub, status, save_zero(self.ws.db_url, sid), None, [])
+        return _Job(sub, nb, notes, fixed.status)
 
     # ------------------------------------------------------------------ running
     def run(self, pending: Iterator[_Job], total: int, jobs: int, limits: Limits,
@@ -317,11 +325,21 @@ class _Grader:
                        f"error: {type(error).__name__}: {line} (run again to retry)")
         result: Execution
         cap_points = {g: p for g, (p, _) in found_caps.items()}
-        points, lowered = save(result.notebook, self.ws.db_url, sub.student_id,
-                               self.ws.config, caps=cap_points)
+        try:
+            points, lowered = save(result.notebook, self.ws.db_url, sub.student_id,
+                                   self.ws.config, caps=cap_points)
+        except Exception as error:  # one notebook nbgrader cannot score never stops the batch
+            return Row(sub.student_id, None, self.assignment.max_score,
+                       f"error: {type(error).__name__}: {_first_line(error)} (run again to retry)")
         reasons = list(dict.fromkeys(found_caps[g][1] for g in lowered))
-        status = "; ".join(result.problems + reasons) or "graded"
+        repaired = [job.repaired] if job.repaired else []
+        status = "; ".join(result.problems + reasons + repaired) or "graded"
         return self.commit(sub, status, points, result.notebook, list(job.notes))
+
+
+def _first_line(error: Exception) -> str:
+    line = (str(error).strip().splitlines() or [""])[0]
+    return line if len(line) <= 150 else line[:147] + "..."
 
 
 def _safe(sub: Submission) -> bool:
