@@ -10,10 +10,20 @@ from nbformat.v4 import new_code_cell, new_notebook
 from autograder import check
 from autograder.submissions import (
     COMMON_MISTAKES,
+    RELEASE,
     correct_answers,
+    delete_cell,
+    grade_cells,
     make_submission,
+    read_notebook,
     write_class,
 )
+
+# The release's stand-in for a hidden-only test cell prints this notice and tests nothing.
+HIDDEN_NOTICE = 'print("Hidden test: it runs when your notebook is graded.")'
+RELEASE_TESTS = grade_cells(read_notebook(RELEASE))
+HIDDEN_ONLY = sum(HIDDEN_NOTICE in c.source for c in RELEASE_TESTS.values())
+VISIBLE = len(RELEASE_TESTS) - HIDDEN_ONLY
 
 
 def _run(nb, tmp_path, **kwargs):
@@ -78,6 +88,31 @@ def test_hidden_tests_are_cut_out_and_hidden_only_cells_are_counted_not_run():
     assert "solutions" not in nb.cells[1].source
 
 
+def test_the_releases_hidden_test_stand_ins_are_counted_hidden_never_run_or_passed():
+    functions, tests, hidden_only = check.plan(read_notebook(RELEASE))
+    assert HIDDEN_ONLY > 0 and VISIBLE > 0  # the release has both kinds
+    assert (hidden_only, len(tests)) == (HIDDEN_ONLY, VISIBLE)
+    assert all(HIDDEN_NOTICE not in read_notebook(RELEASE).cells[i].source for i in tests)
+
+
+def test_a_stripped_notebook_is_repaired_as_grading_repairs_it_and_says_so():
+    nb = make_submission(correct_answers())
+    for cell in nb.cells:
+        cell.metadata = {}  # a Google Colab save
+    fixed, changes, why_not = check.repaired(nb)
+    assert why_not == "" and changes.startswith("nbgrader metadata restored on ")
+    functions, tests, hidden_only = check.plan(fixed)
+    assert (len(functions), len(tests), hidden_only) == (10, VISIBLE, HIDDEN_ONLY)
+
+
+def test_another_notebook_is_refused_with_the_reason(tmp_path):
+    nb = new_notebook(cells=[new_code_cell("def softmax(z):\n    return z")])
+    status, text = _run(nb, tmp_path)
+    assert status == 1
+    assert "has no visible tests to run" in text
+    assert "no cell defines any of this assignment's functions" in text
+
+
 def test_not_implemented_reads_as_not_written_yet():
     assert "not written yet" in check.describe_error("NotImplementedError", "")
 
@@ -125,6 +160,20 @@ def test_correct_submission_passes_with_exit_status_0(tmp_path):
     assert status == 0, text
     assert "FAIL" not in text
     assert "10 of 10 functions pass all their visible tests" in text
+    assert f"{VISIBLE} visible tests passed; {HIDDEN_ONLY} hidden tests run" in text
+    assert "Repaired" not in text  # nothing to repair in an intact notebook
+
+
+@pytest.mark.slow
+def test_a_colab_save_of_correct_answers_passes_after_the_same_repair_as_grading(tmp_path):
+    nb = delete_cell(make_submission(correct_answers()), "sigmoid_values")  # one test deleted
+    for cell in nb.cells:
+        cell.metadata = {}  # and Colab keeps no nbgrader metadata
+    status, text = _run(nb, tmp_path)
+    assert status == 0, text
+    assert "Repaired first, as grading will repair it: nbgrader metadata restored on" in text
+    assert "1 deleted cell put back" in text
+    assert f"{VISIBLE} visible tests passed; {HIDDEN_ONLY} hidden tests run" in text
 
 
 @pytest.mark.slow
@@ -135,6 +184,9 @@ def test_untouched_submission_fails_with_exit_status_1_naming_every_function(tmp
         assert f"FAIL  {name} " in text, name
     assert "not written yet" in text
     assert "0 of 10 functions pass" in text
+    # The hidden tests' stand-ins print a notice: they are not passes.
+    assert f"0 visible tests passed; {HIDDEN_ONLY} hidden tests run when your work is graded" \
+        in text
 
 
 @pytest.mark.slow
