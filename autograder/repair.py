@@ -287,11 +287,13 @@ def repair(notebook: NotebookNode, release: Release) -> Repaired:
             else []
         if not matches:
             matches = [i for i, s in enumerate(seen) if s.claimed == r.grade_id]
-        free = [i for i in matches if i not in role]
-        if free:
-            at[r.grade_id] = free[-1]
-            role[free[-1]] = r
+        if matches:
             copies[r.grade_id] = matches
+        if matches and matches[-1] not in role:
+            at[r.grade_id] = matches[-1]
+            role[matches[-1]] = r
+        # else the last definition is in a cell that answers an earlier function as well:
+        # that cell is the solution cell of both (it holds one grade_id, the first one)
 
     # Test and locked cells: by docstring or source, else by the grade_id the cell still names.
     for r in release.cells:
@@ -308,7 +310,7 @@ def repair(notebook: NotebookNode, release: Release) -> Repaired:
             copies[r.grade_id] = matches
 
     for grade_id, found in copies.items():
-        extra = [i for i in found if i != at[grade_id]]
+        extra = [i for i in found if i != found[-1]]
         if extra:
             result.duplicates[grade_id] = len(extra)
 
