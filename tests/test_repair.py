@@ -210,3 +210,11 @@ def test_a_made_up_grade_cell_loses_its_metadata(release):
     assert "extra_credit" not in _ids(fixed.notebook)
     assert fixed.removed == 1
     assert json.dumps(_metadata(fixed.notebook)).count('"points": 100') == 0
+
+
+def test_a_solution_cell_with_a_syntax_error_is_still_found_by_its_def(release):
+    nb = make_submission({**correct_answers(), "relu": "return np.maximum(0.0, z"})
+    for cell in nb.cells:
+        cell.metadata = {}
+    fixed = repair(nb, release).notebook
+    assert "np.maximum(0.0, z" in find_cell(fixed, "relu").source
