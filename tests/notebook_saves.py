@@ -21,6 +21,7 @@ import copy
 import hashlib
 import json
 import textwrap
+import warnings
 from collections.abc import Callable
 
 import nbformat
@@ -44,7 +45,9 @@ Answers = dict[str, str]
 def as_file(nb: NotebookNode, *, minor: int = 5, ids: bool = True, lines: bool = True) -> bytes:
     """The notebook as a client writes it: nbformat 4.`minor`, with or without cell ids, each
     source as a list of lines (what Jupyter writes) or one string (allowed too)."""
-    data = json.loads(nbformat.writes(nb))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # copied cells share an id: written as the client would
+        data = json.loads(nbformat.writes(nb))
     data["nbformat_minor"] = minor
     for cell in data["cells"]:
         if not ids:
