@@ -281,3 +281,25 @@ def test_source_notebook_run_all_passes_every_test_cell_and_renders_the_figures(
     bs.hide_side_panels(page)
     bs.scroll_cell_to_top(page, heading_before(saved, first_cell_with_image(shown)))
     page.screenshot(path=screenshot_dir / "source_notebook_run_all.png")
+
+
+def test_correct_answers_saved_by_jupyterlab_are_graded_full_marks(page, lab, tmp_path):
+    """Issue 12: the release with correct answers, run and saved by the real JupyterLab (its own
+    nbformat, metadata and outputs), then graded by the pipeline as handed in."""
+    from autograder.pipeline import grade
+    from autograder.sandbox import sandbox_problem
+    from autograder.submissions import correct_answers, make_submission
+
+    if sandbox_problem() is not None:
+        pytest.skip(f"no sandbox: {sandbox_problem()}")
+    relpath = f"answered/{NOTEBOOK}"
+    (lab.root / relpath).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(make_submission(correct_answers()), str(lab.root / relpath))
+    saved, _ = run_notebook(page, lab, relpath)
+    assert not error_outputs(saved), error_outputs(saved)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(lab.root / relpath, subs / "learner.ipynb")
+    os.environ["PATH"] = f"{bs.REPO / '.venv' / 'bin'}:{os.environ['PATH']}"  # alembic
+    (row,) = grade(subs, tmp_path / "out", progress=False).rows
+    assert (row.score, row.status) == (row.max_score, "graded"), row.status
