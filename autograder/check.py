@@ -115,6 +115,10 @@ def _prints_a_constant(node: ast.expr) -> bool:
             and all(isinstance(arg, ast.Constant) for arg in node.args))
 
 
+def _release_functions() -> tuple[str, ...]:
+    return Release.load(RELEASE).functions if RELEASE.is_file() else ()
+
+
 def repaired(nb: NotebookNode, release: Path = RELEASE) -> tuple[NotebookNode, str, str]:
     """The notebook as grading will see it (autograder.repair against the released notebook),
     what was repaired ("" when nothing), and why it cannot be graded ("" when it can)."""
@@ -127,9 +131,11 @@ def repaired(nb: NotebookNode, release: Path = RELEASE) -> tuple[NotebookNode, s
     return fixed.notebook, ", ".join(fixed.changes), ""
 
 
-def plan(nb: NotebookNode) -> tuple[dict[str, Function], dict[int, Test], int]:
+def plan(nb: NotebookNode, known: tuple[str, ...] = ()
+         ) -> tuple[dict[str, Function], dict[int, Test], int]:
     """Group the visible test cells by the function they test.
 
+    `known`: function names besides the solution cells' grade_ids (the release's functions).
     Returns the functions (by name, in notebook order), the tests by cell index, and how many
     test cells are hidden-only (nothing left to run once the hidden block is removed).
     Hidden blocks are cut out of the cells in place, so the instructor's source works too.
@@ -139,6 +145,8 @@ def plan(nb: NotebookNode) -> tuple[dict[str, Function], dict[int, Test], int]:
         for c in nb.cells
         if _meta(c).get("solution") and _meta(c).get("grade_id") and c.cell_type == "code"
     ]
+    # The release's functions too: one cell may answer several (it holds one grade_id).
+    names += [name for name in known if name not in names]
     functions = {name: Function(name) for name in names}
     tests: dict[int, Test] = {}
     hidden_only = 0
@@ -259,7 +267,7 @@ def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) 
     notebook = Path(notebook)
     try:
         nb, changes, why_not = repaired(load(notebook))
-        functions, tests, hidden_only = plan(nb)
+        functions, tests, hidden_only = plan(nb, _release_functions())
         if not functions:
             reason = f" ({why_not})" if why_not else ""
             raise NotebookError(

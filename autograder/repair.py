@@ -13,6 +13,10 @@ notebook by what it holds, not by the metadata it claims:
   carries the cell's grade_id is taken when nothing matches by content. Of several copies, the
   last counts and the others become plain cells.
 
+A read-only cell the learner edited (VS Code and Colab lock nothing) is not theirs to change,
+yet what they added there may be needed (an import): the release's copy goes in just above, and
+their copy stays as a plain cell of their own.
+
 Then every matched cell gets the released nbgrader metadata, and every other cell loses any
 nbgrader metadata it had (so made-up grade cells grade nothing). A test or locked cell gets the
 release's source and cell type: the learner's copy of it is never trusted. Missing test and
@@ -209,6 +213,7 @@ class Repaired:
     put_back: list[str] = field(default_factory=list)  # deleted test/locked cells inserted
     duplicates: dict[str, int] = field(default_factory=dict)  # grade_id -> copies made plain
     moved: list[str] = field(default_factory=list)  # test cells moved below their answers
+    kept: list[str] = field(default_factory=list)  # locked cells edited: the copy runs after
     removed: int = 0  # cells whose nbgrader metadata matched nothing and was dropped
     upgraded: str = ""  # "4.4 -> 4.5" when the format was brought up to date
     tests: frozenset[str] = frozenset()  # the release's test cells' grade_ids
@@ -226,6 +231,9 @@ class Repaired:
             parts.append(f"{_count(copies, 'duplicated cell')} resolved (the last copy counts)")
         if self.moved:
             parts.append(f"{_count(self.moved, 'test cell')} moved below the answers")
+        if self.kept:
+            parts.append(f"{_count(self.kept, 'edited read-only cell')} run after the "
+                         "released one")
         if self.removed:
             parts.append(f"made-up nbgrader metadata removed from {_count(self.removed, 'cell')}")
         return parts
@@ -257,6 +265,9 @@ class Repaired:
         if self.moved:
             notes.append(f"Test cells that sat above the answer they test were run below it: "
                          f"{', '.join(self.moved)}.")
+        if self.kept:
+            notes.append(f"You edited read-only cells ({', '.join(self.kept)}): the released "
+                         "version ran, then your copy as a cell of your own.")
         if self.removed:
             notes.append(f"nbgrader metadata on {_count(self.removed, 'cell')} matched nothing "
                          "in the released notebook and was ignored.")
@@ -280,6 +291,7 @@ def repair(notebook: NotebookNode, release: Release) -> Repaired:
         raise NotGradable(_why_not(cells, release))
 
     role: dict[int, ReleaseCell] = {}  # learner cell index -> the release cell it is
+    beside: dict[str, int] = {}  # grade_id -> the learner's edited copy of that locked cell
     at: dict[str, int] = {}  # grade_id -> learner cell index
     copies: dict[str, list[int]] = {}  # grade_id -> every learner cell that matched it
 
@@ -306,6 +318,13 @@ def repair(notebook: NotebookNode, release: Release) -> Repaired:
             matches = [i for i, s in enumerate(seen)
                        if i not in role and s.claimed == r.grade_id and not s.names & set(
                            release.functions)]
+            if matches and r.kind == "locked":
+                # An edited copy of a read-only cell (VS Code and Colab do not lock cells): the
+                # release's copy runs, then the learner's, as a cell of their own (an import
+                # they added there still counts).
+                result.kept.append(r.grade_id)
+                beside[r.grade_id] = matches[-1]
+                continue
         if matches:
             at[r.grade_id] = matches[-1]
             role[matches[-1]] = r
@@ -345,6 +364,8 @@ def repair(notebook: NotebookNode, release: Release) -> Repaired:
             continue
         if r.grade_id in at:
             wanted = sum(1 for i in kept if i < at[r.grade_id])
+        elif r.grade_id in beside:
+            wanted = slot_of_kept[beside[r.grade_id]]  # just above the learner's copy
         else:
             wanted = _slot_after_previous(r, release, at, slot, slot_of_kept, first_code)
             result.put_back.append(r.grade_id)

@@ -243,3 +243,15 @@ def test_a_test_that_writes_to_stderr_fails_as_it_would_when_graded(tmp_path):
     failed = [line.split()[1] for line in text.splitlines() if line.startswith("  FAIL")]
     assert failed == ["relu"], text
     assert "wrote to stderr" in text and "careful" in text
+
+
+def test_tests_are_listed_under_their_function_when_one_cell_answers_them_all():
+    nb = make_submission(correct_answers())
+    for cell in nb.cells:
+        cell.metadata = {}
+    nb.cells.append(new_code_cell("\n\n".join(  # every answer again, in one cell at the end
+        c.source for c in nb.cells if c.source.startswith("def "))))
+    fixed, _, _ = check.repaired(nb)
+    functions, tests, _ = check.plan(fixed, tuple(correct_answers()))
+    assert list(functions) == list(correct_answers())
+    assert sum(len(f.tests) for f in functions.values()) == VISIBLE

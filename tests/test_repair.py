@@ -218,3 +218,16 @@ def test_a_solution_cell_with_a_syntax_error_is_still_found_by_its_def(release):
         cell.metadata = {}
     fixed = repair(nb, release).notebook
     assert "np.maximum(0.0, z" in find_cell(fixed, "relu").source
+
+
+def test_an_edited_read_only_cell_runs_as_released_then_as_the_learners_own(release):
+    nb = make_submission(correct_answers())
+    setup = find_cell(nb, "setup")
+    setup.source = "from numpy import exp\n" + setup.source  # VS Code locks nothing
+    fixed = repair(nb, release)
+    cells = fixed.notebook.cells
+    at = cells.index(find_cell(fixed.notebook, "setup"))
+    assert cells[at].source == find_cell(RELEASED, "setup").source
+    assert cells[at + 1].source.startswith("from numpy import exp")
+    assert "nbgrader" not in cells[at + 1].metadata
+    assert fixed.status == "repaired: 1 edited read-only cell run after the released one"
