@@ -254,9 +254,9 @@ class Repaired:
         tests = [g for g in self.put_back if g in self.tests]
         others = [g for g in self.put_back if g not in self.tests]
         if tests:
-            notes.append(f"deleted test cells were put back: {', '.join(tests)}")
+            notes.append(f"The deleted test cells were put back: {', '.join(tests)}.")
         if others:
-            notes.append(f"deleted read-only cells were put back: {', '.join(others)}")
+            notes.append(f"The deleted read-only cells were put back: {', '.join(others)}.")
         if self.duplicates:
             names = ", ".join(self.duplicates)
             notes.append(f"Some cells appear more than once ({names}); the last copy was "
@@ -269,8 +269,8 @@ class Repaired:
             notes.append(f"You edited read-only cells ({', '.join(self.kept)}): the released "
                          "version ran, then your copy as a cell of your own.")
         if self.removed:
-            notes.append(f"nbgrader metadata on {_count(self.removed, 'cell')} matched nothing "
-                         "in the released notebook and was ignored.")
+            notes.append(f"The nbgrader metadata on {_count(self.removed, 'cell')} matched "
+                         "nothing in the released notebook and was ignored.")
         return notes
 
 

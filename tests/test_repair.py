@@ -141,7 +141,7 @@ def test_deleted_test_and_setup_cells_are_put_back_after_the_cell_before_them(re
     assert ids.index("setup") < ids.index("sigmoid")
     assert _is_released_test(fixed.notebook, "relu_values")
     assert fixed.status == "repaired: 3 deleted cells put back"
-    assert "deleted test cells were put back: relu_values, relu_inputs" in fixed.notes
+    assert "The deleted test cells were put back: relu_values, relu_inputs." in fixed.notes
 
 
 def test_a_test_cell_above_its_function_is_moved_below_it(release):
