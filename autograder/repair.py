@@ -77,6 +77,8 @@ def _parse(source: str) -> ast.Module | None:
             return ast.parse(text)
         except (SyntaxError, ValueError):
             continue
+        except (RecursionError, MemoryError):
+            return None  # too deeply nested for Python's parser (the kernel will say so)
     return None
 
 

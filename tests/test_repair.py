@@ -231,3 +231,13 @@ def test_an_edited_read_only_cell_runs_as_released_then_as_the_learners_own(rele
     assert cells[at + 1].source.startswith("from numpy import exp")
     assert "nbgrader" not in cells[at + 1].metadata
     assert fixed.status == "repaired: 1 edited read-only cell run after the released one"
+
+
+def test_a_cell_too_deeply_nested_for_the_parser_does_not_stop_repair(release):
+    nb = make_submission(correct_answers())
+    # 5000 nested additions exceed CPython's parser depth (RecursionError, not SyntaxError).
+    nb.cells.insert(3, new_code_cell("x = 1" + " + 1" * 5000))
+    for cell in nb.cells:
+        cell.metadata = {}
+    fixed = repair(nb, release).notebook
+    assert _holds_the_releases_metadata(fixed)
