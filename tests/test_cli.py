@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import sqlite3
@@ -91,6 +92,10 @@ def test_grading_exits_0_even_when_every_learner_scores_0(tmp_path, capsys, cour
     out = capsys.readouterr().out
     assert code == 0
     assert "mean score: 0.00 / 7" in out and "grades.csv" in out
+    # Which bubblewrap ran the learners' code is printed and recorded in the workspace.
+    record = json.loads((tmp_path / "out" / ".autograder" / "sandbox.json").read_text())
+    assert record["sandboxed"] is True
+    assert f"sandbox:  {record['summary']}" in out and record["bubblewrap"]["path"] in out
 
 
 def _run_cli(subs: Path, out: Path, course: Path) -> subprocess.Popen:
