@@ -141,3 +141,13 @@ def test_a_missing_setting_path_is_named_in_the_refusal(tmp_path):
     result = _autograder("sandbox", env_extra={sandbox.BWRAP_SETTING: str(missing)})
     assert result.returncode == 1
     assert f"{missing} does not exist" in result.stderr
+
+
+def test_missing_util_linux_tools_are_named_with_the_package_to_install(tmp_path):
+    # PATH without /usr/bin: setpriv and prlimit (util-linux) cannot be found.
+    env = {k: v for k, v in os.environ.items() if k != sandbox.BWRAP_SETTING}
+    env["PATH"] = str(Path(sys.executable).parent)
+    result = subprocess.run([sys.executable, "-m", "autograder", "sandbox"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "setpriv and prlimit not found" in result.stderr and "util-linux" in result.stderr
