@@ -219,7 +219,9 @@ def start_lab(root: Path, home: Path, *, via_make: bool = False) -> LabServer:
         f"--IdentityProvider.token={token}",
     ]
     if via_make:
-        command = ["make", "--no-print-directory", "lab", f"LAB_ARGS={' '.join(options)}"]
+        # -o: the copy's .venv is this one, already set up; `make lab` must not rebuild it.
+        command = ["make", "--no-print-directory", "-o", ".venv/.installed", "lab",
+                   f"LAB_ARGS={' '.join(options)}"]
     else:
         command = [sys.executable, "-m", "jupyterlab", *options, f"--ServerApp.root_dir={root}"]
         if os.geteuid() == 0:
