@@ -100,6 +100,7 @@ class Submission:
     # Said to the learner and in grades.csv: which notebook was graded when that was not
     # obvious ("graded under another name (hw.ipynb)"); None when there is nothing to say.
     note: str | None = None
+    learner_note: str | None = None  # the same, said to the learner in their feedback
 
     @property
     def sha256(self) -> str:
@@ -567,7 +568,7 @@ class _Finder:
             if not f.notebook:
                 self.drop(f.entry, student.raw_id, "not a notebook")
 
-        chosen, note, problem = None, None, None
+        chosen, note, problem, told = None, None, None, []
         expected = [f for f in notebooks if f.expected]
         if expected:
             chosen = expected[0]
@@ -579,6 +580,9 @@ class _Finder:
             if len(top) == 1:
                 chosen = top[0]
                 note = f"graded under another name ({chosen.shown})"
+                told.append(f"Your notebook {chosen.shown} was graded: it holds this "
+                            f"assignment under another name. Next time, hand it in as "
+                            f"{NOTEBOOK}.")
             elif top:
                 problem = (f"{len(top)} notebooks hold this assignment "
                            f"({', '.join(f.shown for f in top[:3])}): keep one and grade again")
@@ -600,12 +604,15 @@ class _Finder:
                       else f"not graded: {problem}")
             self.drop(f.entry, student.raw_id, reason)
         if chosen is not None and others:
-            also = f"also handed in ({', '.join(f.shown for f in others[:3])}; not graded)"
+            names = ", ".join(f.shown for f in others[:3])
+            also = f"also handed in, not graded ({names})"
             note = f"{note}; {also}" if note else also
+            told.append(f"Only {chosen.shown} was graded; you also handed in {names}.")
         if chosen is None:
             return _problem(sid, problem, student.origin)
         sub = _read(sid, chosen.entry, f"{self.where}/{chosen.entry.path}", self.read)
-        return Submission(sub.student_id, sub.content, sub.problem, sub.origin, note)
+        return Submission(sub.student_id, sub.content, sub.problem, sub.origin, note,
+                          " ".join(told) or None)
 
     def _finish(self, layout: str, students: dict[str, _Student],
                 roster: dict[str, str] | None) -> Collection:

@@ -48,7 +48,8 @@ def _colab(nb: nbformat.NotebookNode) -> bytes:
         c.metadata = {}
         c.pop("id", None)
     nb.nbformat_minor = 0
-    nb.metadata = {"colab": {"provenance": []}, "kernelspec": {"name": "python3"}}
+    nb.metadata = {"colab": {"provenance": []},
+                   "kernelspec": {"name": "python3", "display_name": "Python 3"}}
     return nbformat.writes(nb, version=4).encode()
 
 
@@ -123,7 +124,7 @@ def test_canvas_download_takes_the_user_id_and_the_latest_upload(tmp_path, finge
     assert subs["1003"].note == "graded under another name (activation_derivatives (1).ipynb)"
     assert subs["1005"].content == WORK
     assert subs["1005"].note == ("graded under another name (hw.ipynb); "
-                                 "also handed in (scratch.ipynb; not graded)")
+                                 "also handed in, not graded (scratch.ipynb)")
     assert subs["1006"].content is None
     assert subs["1006"].problem == "no notebook handed in (found Canvas text entry)"
     reasons = {u.path: (u.student_id, u.reason) for u in found.unused}
@@ -170,7 +171,7 @@ def test_moodle_download_takes_the_participant_id_from_each_folder(tmp_path, fin
     assert subs["102"].note == ("graded under another name "
                                 "(Copy of activation_derivatives.ipynb)")
     assert subs["103"].content == WORK and subs["103"].note == (
-        "also handed in (scratch.ipynb; not graded)")
+        "also handed in, not graded (scratch.ipynb)")
     assert subs["104"].problem == "no notebook handed in (found report.pdf)"
     assert subs["105"].problem == "no activation_derivatives.ipynb (found other_course.ipynb)"
     reasons = {u.path: (u.student_id, u.reason) for u in found.unused}
