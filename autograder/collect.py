@@ -345,7 +345,7 @@ def _zip_entries(archive: Path) -> dict[tuple[str, ...], _Entry]:
 class _File:
     entry: _Entry
     shown: str  # its name as the learner gave it (the LMS's prefix taken off)
-    expected: bool = False  # named as the assignment asks
+    expected: int = 0  # named as the assignment asks (higher: preferred), 0 when not
     attempt: tuple = ()  # newer attempts sort higher
     attempt_label: str = ""
     skip: str | None = None  # a reason never to grade it (hidden file, receipt)
@@ -422,8 +422,10 @@ class _Finder:
             sid, rest = parts[0], parts[1:]
             student = students.setdefault(sid, _Student(sid, f"{self.where}/{sid}"))
             shown = "/".join(rest[1:] if rest[0] == ASSIGNMENT else rest)
-            student.files.append(_File(entry, shown, expected=rest == (ASSIGNMENT, NOTEBOOK),
-                                       skip=_hidden(parts)))
+            # activation_derivatives/activation_derivatives.ipynb, else the notebook's name
+            # straight in the student's folder
+            expected = 2 if rest == (ASSIGNMENT, NOTEBOOK) else int(rest == (NOTEBOOK,))
+            student.files.append(_File(entry, shown, expected=expected, skip=_hidden(parts)))
             if _hidden(parts) is None:
                 rests.setdefault(sid, []).append(rest)
         for sid, student in students.items():
@@ -571,7 +573,7 @@ class _Finder:
         chosen, note, problem, told = None, None, None, []
         expected = [f for f in notebooks if f.expected]
         if expected:
-            chosen = expected[0]
+            chosen = max(expected, key=lambda f: f.expected)
         elif notebooks and self.fingerprint is not None:
             scores = [(self.fingerprint.score(self.read(f.entry)), f) for f in notebooks
                       if f.entry.size <= MAX_NOTEBOOK_BYTES]
@@ -628,7 +630,7 @@ class _Finder:
         """raw id -> the student id used: the roster's, else the raw id (made safe for an LMS
         download, whose ids come from names the LMS chose)."""
         ids: dict[str, str] = {}
-        taken: set[str] = set(roster.values()) if roster else set()
+        taken = {roster[raw] for raw in students if raw in roster} if roster else set()
         missing = []
         for raw in sorted(students):
             if roster is not None and raw in roster:
@@ -636,15 +638,15 @@ class _Finder:
                 continue
             if roster is not None:
                 missing.append(raw)
-            sid = raw
-            if layout in ("Canvas", "Moodle", "Blackboard"):
-                sid = _safe_id(raw)
+            sid = _safe_id(raw) if layout in ("Canvas", "Moodle", "Blackboard") else raw
+            why = "is not a usable id"
+            if sid in taken:  # someone else's id already (made safe, or from the roster)
                 n = 2
-                while sid in taken:
-                    sid = f"{_safe_id(raw)[:96]}-{n}"
+                while f"{sid[:96]}-{n}" in taken:
                     n += 1
-                if sid != raw:
-                    self.notes.append(f"student id {raw!r} is not a usable id; used {sid}")
+                sid, why = f"{sid[:96]}-{n}", f"would be {sid}, which another student has"
+            if sid != raw:
+                self.notes.append(f"student id {raw!r} {why}; used {sid}")
             ids[raw] = sid
             taken.add(sid)
         if roster is not None:

@@ -397,6 +397,26 @@ def test_a_bad_roster_is_refused_with_the_line(tmp_path, text, says):
     assert says in str(error.value) and "\n" not in str(error.value)
 
 
+def test_a_roster_id_that_is_also_a_download_id_is_not_given_twice(tmp_path):
+    root = _lay_out(tmp_path / "s", {"1001.ipynb": WORK, "1002.ipynb": SCRATCH})
+    roster = _roster(tmp_path / "r.csv", "lms_id,student_id\n1001,1002\n")
+    found = collect_all(root, roster=roster)
+    assert {s.student_id: s.content for s in found.submissions} == {
+        "1002": WORK, "1002-2": SCRATCH}
+    assert "student id '1002' would be 1002, which another student has; used 1002-2" in (
+        found.notes)
+
+
+def test_a_notebook_straight_in_a_students_folder_is_taken_by_its_name(tmp_path):
+    root = _lay_out(tmp_path / "s", {f"alice/{NOTEBOOK}": WORK,
+                                     f"bob/{ASSIGNMENT}/{NOTEBOOK}": WORK,
+                                     f"bob/{NOTEBOOK}": SCRATCH})
+    found = collect_all(root)
+    assert [(s.student_id, s.content, s.note) for s in found.submissions] == [
+        ("alice", WORK, None),
+        ("bob", WORK, f"also handed in, not graded ({NOTEBOOK})")]
+
+
 def test_a_missing_roster_is_an_instructor_error(tmp_path):
     with pytest.raises(CollectError, match="cannot be read"):
         collect_all(_lay_out(tmp_path / "s", {"a.ipynb": WORK}), roster=tmp_path / "no.csv")
