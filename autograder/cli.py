@@ -115,6 +115,7 @@ def _grade(args) -> int:
 
 
 LAYOUTS = {"nbgrader": "nbgrader's layout", "files": "a folder of notebooks",
+           "folders": "a folder per student",
            "Canvas": "a Canvas download", "Moodle": "a Moodle download",
            "Blackboard": "a Blackboard download"}
 

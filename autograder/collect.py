@@ -6,6 +6,7 @@ SUBMISSIONS may be a folder or a zip (a zip holding one top folder is looked int
   (an nbgrader course root is accepted too: its ``submitted/`` folder is used);
 - files ``<student_id>.ipynb`` (a notebook in a subfolder counts too: ``late/<student_id>.ipynb``,
   or ``<student_id>/activation_derivatives.ipynb``);
+- a folder per student holding the notebook, ``<student_id>/activation_derivatives.ipynb``;
 - an LMS's "download all submissions", named as that LMS names them:
 
   ==========  ==============================================================  ==============
@@ -126,7 +127,7 @@ class Collection:
 
     submissions: list[Submission]
     unused: list[Unused]
-    layout: str  # "nbgrader", "files", "Canvas", "Moodle" or "Blackboard"
+    layout: str  # "nbgrader", "files", "folders", "Canvas", "Moodle" or "Blackboard"
     notes: list[str] = field(default_factory=list)  # for the instructor: roster, ids made
 
 
@@ -203,19 +204,27 @@ def _source(cell: dict) -> str:
 
 
 def _defined_names(code: str) -> set[str]:
-    """Names a cell defines with def or `name = lambda` (IPython magics and shell lines are
-    skipped; code that does not parse is searched line by line)."""
+    """Names a cell defines with def or `name = lambda`, at top level or in the statements of
+    an if, try, with, loop or function (IPython magics and shell lines are skipped; code that
+    does not parse is searched line by line)."""
+    if "def" not in code and "lambda" not in code:
+        return set()
     lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in code.splitlines()]
     try:
         tree = ast.parse("\n".join(lines))
     except (SyntaxError, ValueError):
         return set(re.findall(r"^[ \t]*def[ \t]+([A-Za-z_]\w*)[ \t]*\(", code, re.M))
     names = set()
-    for node in ast.walk(tree):
+    statements = list(tree.body)  # statements only: expressions hold no definitions
+    while statements:
+        node = statements.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        for block in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, block, [])
+            statements.extend(inner if isinstance(inner, list) else [])
     return names
 
 
@@ -402,6 +411,9 @@ class _Finder:
                         self.drop(e, "", _hidden(p) or "outside the folder of submissions")
                 entries = {p[1:]: e for p, e in entries.items() if p[0] == top and len(p) > 1}
             else:
+                # A folder per student holding the notebook, with no assignment folder.
+                if any(len(p) == 2 and p[1].lower().endswith(".ipynb") for p in visible):
+                    layout = "folders"
                 break
         if layout is None:
             raise CollectError(
@@ -452,6 +464,19 @@ class _Finder:
             owner = next((p for p in (parts[0], parts[-1].rsplit(".", 1)[0])
                           if p in students), "")
             self.drop(entry, owner, _hidden(parts) or "not a notebook")
+        return students
+
+    def _folders(self, entries) -> dict[str, _Student]:
+        students: dict[str, _Student] = {}
+        for parts, entry in entries.items():
+            if len(parts) == 1:
+                self.drop(entry, "", _hidden(parts) or "not in a student's folder")
+                continue
+            sid = parts[0]
+            student = students.setdefault(sid, _Student(sid, f"{self.where}/{sid}"))
+            expected = 2 if parts[1:] == (NOTEBOOK,) else int(parts[1:] == (f"{sid}.ipynb",))
+            student.files.append(_File(entry, "/".join(parts[1:]), expected=expected,
+                                       skip=_hidden(parts)))
         return students
 
     def _moodle(self, entries) -> dict[str, _Student]:

@@ -359,6 +359,20 @@ def test_a_flat_zip_with_folders_gives_every_notebook_a_row(tmp_path, fingerprin
         "notes/readme.txt": "not a notebook", ".DS_Store": "hidden file"}
 
 
+def test_a_folder_per_student_without_the_assignment_folder_is_read(tmp_path, fingerprint):
+    files = {f"alice/{NOTEBOOK}": WORK, "bob/activation_derivatives (1).ipynb": WORK,
+             "carol/carol.ipynb": WORK, "carol/data.csv": b"x,y", "README.txt": b"hi"}
+    found = collect_all(_zip(tmp_path / "f.zip", files), fingerprint=fingerprint)
+    assert found.layout == "folders"
+    assert [(s.student_id, s.content, s.note) for s in found.submissions] == [
+        ("alice", WORK, None),
+        ("bob", WORK, "graded under another name (activation_derivatives (1).ipynb)"),
+        ("carol", WORK, None)]
+    assert [(u.path, u.student_id, u.reason) for u in found.unused] == [
+        ("README.txt", "", "not in a student's folder"),
+        ("carol/data.csv", "carol", "not a notebook")]
+
+
 def test_a_zip_written_with_backslashes_is_read_as_folders(tmp_path):
     found = collect_all(_zip(tmp_path / "win.zip", {"subs\\alice.ipynb": WORK,
                                                      "subs\\bob.ipynb": WORK}))
