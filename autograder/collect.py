@@ -300,15 +300,19 @@ def collect_all(path: Path, *, fingerprint: Fingerprint | None = None,
     mapping = read_roster(roster) if roster is not None else None
     if not path.exists():
         raise CollectError(f"{path} does not exist: give the folder or zip of submissions.")
+    finder = _Finder(str(path), fingerprint)
     if path.is_dir():
         entries = _folder_entries(path)
     elif zipfile.is_zipfile(path):
-        entries = _zip_entries(path)
+        entries, repeated = _zip_entries(path)
+        for entry in repeated:
+            finder.drop(entry, "", "a second entry of the same name in the zip (the last "
+                                   "one is graded)")
     else:
         raise CollectError(
             f"{path} is neither a folder nor a zip file: give the folder or zip of submissions."
         )
-    return _Finder(str(path), fingerprint).find(entries, mapping)
+    return finder.find(entries, mapping)
 
 
 def _hidden(parts: tuple[str, ...]) -> str | None:
@@ -332,21 +336,25 @@ def _folder_entries(root: Path) -> dict[tuple[str, ...], _Entry]:
     return entries
 
 
-def _zip_entries(archive: Path) -> dict[tuple[str, ...], _Entry]:
+def _zip_entries(archive: Path) -> tuple[dict[tuple[str, ...], _Entry], list[_Entry]]:
+    """The zip's files by path, and the entries that a later one of the same path hides."""
     try:
         zf = zipfile.ZipFile(archive)
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as error:
         raise CollectError(f"{archive} is not a readable zip file ({error}).") from None
-    entries = {}
+    entries: dict[tuple[str, ...], _Entry] = {}
+    repeated = []
     for info in infos:
         # Some Windows tools write "\" between folders; a zip's separator is "/".
         name = info.filename.replace("\\", "/")
         parts = tuple(p for p in PurePosixPath(name).parts if p not in ("", "/", ".", ".."))
         if info.is_dir() or name.endswith("/") or not parts:
             continue
+        if parts in entries:
+            repeated.append(entries[parts])
         entries[parts] = _Entry(info.file_size, lambda info=info: zf.read(info), name)
-    return entries
+    return entries, repeated
 
 
 # ---------------------------------------------------------------------------- one student
@@ -553,7 +561,7 @@ class _Finder:
                           "student's files (<assignment>_<username>_attempt_<date>_<file>)")
                 continue
             found.append((entry, m))
-            if m["receipt"]:
+            if m["receipt"] and entry.size < 2**20:  # a receipt is a few hundred bytes
                 name = BLACKBOARD_NAME.search(self.read(entry).decode("utf-8", "replace"))
                 if name and m["head"].endswith("_" + name["user"]):
                     usernames[m["head"], m["date"]] = name["user"]

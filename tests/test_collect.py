@@ -373,6 +373,17 @@ def test_a_folder_per_student_without_the_assignment_folder_is_read(tmp_path, fi
         ("carol/data.csv", "carol", "not a notebook")]
 
 
+def test_a_zip_holding_the_same_name_twice_lists_the_hidden_entry(tmp_path):
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        with zipfile.ZipFile(tmp_path / "d.zip", "w") as zf:
+            zf.writestr("alice.ipynb", SCRATCH)
+            zf.writestr("alice.ipynb", WORK)
+    found = collect_all(tmp_path / "d.zip")
+    assert [(s.student_id, s.content) for s in found.submissions] == [("alice", WORK)]
+    assert [u.reason for u in found.unused] == [
+        "a second entry of the same name in the zip (the last one is graded)"]
+
+
 def test_a_zip_written_with_backslashes_is_read_as_folders(tmp_path):
     found = collect_all(_zip(tmp_path / "win.zip", {"subs\\alice.ipynb": WORK,
                                                      "subs\\bob.ipynb": WORK}))
