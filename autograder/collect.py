@@ -307,7 +307,7 @@ def collect_all(path: Path, *, fingerprint: Fingerprint | None = None,
         entries, repeated = _zip_entries(path)
         for entry in repeated:
             finder.drop(entry, "", "a second entry of the same name in the zip (the last "
-                                   "one is graded)")
+                                   "one is used)")
     else:
         raise CollectError(
             f"{path} is neither a folder nor a zip file: give the folder or zip of submissions."

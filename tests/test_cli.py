@@ -197,7 +197,10 @@ def test_a_canvas_download_with_a_roster_is_graded_end_to_end_in_the_sandbox(tmp
          "--course", str(course), "--roster", str(roster), "--no-progress", "--timeout", "5"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert "sandbox:  none" not in done.stdout  # the real sandbox ran the notebooks
+    import json
+
+    record = json.loads((out / ".autograder" / "sandbox.json").read_text())
+    assert record["sandboxed"] is True  # the real sandbox ran the learners' notebooks
     renamed = "graded under another name (activation_derivatives (1).ipynb)"
     assert _scores(out) == {
         "s001": ("graded", MAX_SCORE),

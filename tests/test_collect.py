@@ -381,7 +381,7 @@ def test_a_zip_holding_the_same_name_twice_lists_the_hidden_entry(tmp_path):
     found = collect_all(tmp_path / "d.zip")
     assert [(s.student_id, s.content) for s in found.submissions] == [("alice", WORK)]
     assert [u.reason for u in found.unused] == [
-        "a second entry of the same name in the zip (the last one is graded)"]
+        "a second entry of the same name in the zip (the last one is used)"]
 
 
 def test_a_zip_written_with_backslashes_is_read_as_folders(tmp_path):
