@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--unsafe", action="store_true",
                    help="run learner code even where the sandbox cannot start")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
-    g.add_argument("--roster", type=Path, default=None,
+    g.add_argument("--roster", type=Path, default=None, metavar="PATH",
                    help="CSV with columns lms_id,student_id: the id found in the download "
                         "(Canvas user id, Moodle participant id, Blackboard username, file or "
                         "folder name) -> the course's student id")
