@@ -50,6 +50,23 @@ COST_WRONG_MIN = -math.log(1e-6)  # 13.8: the cost of a certain wrong answer, cl
 RIGHT_GRADIENTS_MAX = 1e-7  # gradient_check on right gradients (the reference gives ~3e-9)
 PLANTED_RTOL = 1e-3  # gradient_check on planted gradients: its value, to 0.1%
 
+# The small network of the notebook's visible tests (its set-up cell defines the same; a test
+# compares them).
+X_SMALL = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
+Y_SMALL = np.array([[1.0, 0.0, 1.0]])
+PARAMETERS_SMALL = {
+    "W1": np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 1.0]]),
+    "b1": np.array([[0.1], [-0.2], [0.0]]),
+    "W2": np.array([[1.0, -2.0, 0.5]]),
+    "b2": np.array([[0.3]]),
+}
+GRADS_SMALL = {
+    "dW1": np.array([[0.1, -0.2], [0.0, 0.3], [-0.1, 0.1]]),
+    "db1": np.array([[0.05], [-0.05], [0.2]]),
+    "dW2": np.array([[-0.4, 0.2, 0.1]]),
+    "db2": np.array([[0.25]]),
+}
+
 PARAMETERS = ("W1", "b1", "W2", "b2")
 GRADIENTS = ("dW1", "db1", "dW2", "db2")
 CACHE = ("Z1", "A1", "Z2", "A2")
@@ -372,16 +389,7 @@ def _forward_judge(call: Call, value) -> str | None:
 
 
 def _forward_values(rng):
-    X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
-    return [Call("forward_propagation", (X, _VISIBLE_PARAMETERS), {"activation": "tanh"})]
-
-
-_VISIBLE_PARAMETERS = {
-    "W1": np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 1.0]]),
-    "b1": np.array([[0.1], [-0.2], [0.0]]),
-    "W2": np.array([[1.0, -2.0, 0.5]]),
-    "b2": np.array([[0.3]]),
-}
+    return [Call("forward_propagation", (X_SMALL, PARAMETERS_SMALL), {"activation": "tanh"})]
 
 
 def _forward_activations(rng):
@@ -607,10 +615,8 @@ def _backward_call(rng, n_x, n_h, n_y, m, activation, dtype=np.float64, X=None):
 
 
 def _backward_values(rng):
-    X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
-    Y = np.array([[1.0, 0.0, 1.0]])
-    _, cache = ref.forward_propagation(X, _VISIBLE_PARAMETERS, "tanh")
-    return [Call("backward_propagation", (_VISIBLE_PARAMETERS, cache, X, Y),
+    _, cache = ref.forward_propagation(X_SMALL, PARAMETERS_SMALL, "tanh")
+    return [Call("backward_propagation", (PARAMETERS_SMALL, cache, X_SMALL, Y_SMALL),
                  {"activation": "tanh"})]  # fmt: skip
 
 
@@ -718,7 +724,7 @@ _add(
     "update_parameters_values",
     "update_parameters",
     "update_parameters takes one gradient-descent step.",
-    lambda rng: [_update_call(rng, 0.5), _update_call(rng, 1.2, (2, 1, 1))],
+    lambda rng: [Call("update_parameters", (PARAMETERS_SMALL, GRADS_SMALL, 0.5))],
     _verify_each(_update_judge),
     hidden=False,
 )
@@ -823,11 +829,8 @@ def _planted_judge(call: Call, value) -> str | None:
 
 
 def _own_gradients(rng):
-    calls = []
-    for activation in ("tanh", "sigmoid"):
-        parameters, X, Y, _ = _gradient_case(rng, activation)
-        calls.append(Call("gradient_check", (parameters, X, Y), {"activation": activation}))
-    return calls
+    return [Call("gradient_check", (PARAMETERS_SMALL, X_SMALL, Y_SMALL), {"activation": name})
+            for name in ("tanh", "sigmoid")]  # fmt: skip
 
 
 _add(
@@ -899,7 +902,7 @@ _add(
     "predict_values",
     "predict",
     "predict gives 1 where the network's probability is above 0.5 and 0 elsewhere.",
-    lambda rng: _predict_calls(rng, ("tanh",)),
+    lambda rng: [Call("predict", (PARAMETERS_SMALL, X_SMALL), {"activation": "tanh"})],
     _verify_each(_labels),
     hidden=False,
 )
