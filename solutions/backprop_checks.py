@@ -49,6 +49,8 @@ COST_ZERO_TOL = 1e-6  # the cost of certain right answers: a clip at up to 1e-6 
 COST_WRONG_MIN = -math.log(1e-6)  # 13.8: the cost of a certain wrong answer, clipped at 1e-6
 RIGHT_GRADIENTS_MAX = 1e-7  # gradient_check on right gradients (the reference gives ~3e-9)
 PLANTED_RTOL = 1e-3  # gradient_check on planted gradients: its value, to 0.1%
+LARGE_EPS = 1e-3  # gradient_check with this eps on right gradients: a central difference's
+LARGE_EPS_RTOL = 1e-2  # truncation error (~1e-7 relative), judged to 1%
 
 # The small network of the notebook's visible tests (its set-up cell defines the same; a test
 # compares them).
@@ -768,6 +770,16 @@ def _right_gradients(rng):
         grads = ref.backward_propagation(parameters, cache, X, Y, activation)
         calls.append(Call("gradient_check", (parameters, X, Y), {"activation": activation},
                           stand_ins={"backward_propagation": grads}))  # fmt: skip
+    # A large eps: a central difference is then off by about eps**2 (a relative difference
+    # near 1e-7), a one-sided one by about eps (near 1e-3); the value tells them apart.
+    parameters, X, Y, activation = _gradient_case(rng, "tanh")
+    _, cache = ref.forward_propagation(X, parameters, activation)
+    grads = ref.backward_propagation(parameters, cache, X, Y, activation)
+    numeric = ref.numerical_gradients(parameters, X, Y, activation, eps=LARGE_EPS)
+    calls.append(Call("gradient_check", (parameters, X, Y),
+                      {"activation": activation, "eps": LARGE_EPS},
+                      context={"expected": ref.relative_difference(grads, numeric)},
+                      stand_ins={"backward_propagation": grads}))  # fmt: skip
     return calls
 
 
@@ -802,6 +814,8 @@ _USES_YOURS = (
 
 
 def _small_difference_judge(call: Call, value) -> str | None:
+    if "expected" in call.context:
+        return _planted_judge(call, value)
     got, problem = _difference(call, value)
     if problem:
         return problem
@@ -819,8 +833,15 @@ def _planted_judge(call: Call, value) -> str | None:
     if problem:
         return problem
     expected = call.context["expected"]
-    if math.isfinite(got) and abs(got - expected) <= PLANTED_RTOL * expected:
+    rtol = PLANTED_RTOL if call.stand_ins and "eps" not in call.kwargs else LARGE_EPS_RTOL
+    if math.isfinite(got) and abs(got - expected) <= rtol * expected:
         return None
+    if "eps" in call.kwargs:
+        return (
+            f"{_describe(call)}, given right gradients, returned {_number(got)}; expected "
+            f"{_number(expected)}, what central differences with this eps give: use the eps "
+            "you are given and (J(+eps) - J(-eps)) / (2 * eps)."
+        )
     return (
         f"{_describe(call)}, given gradients with a planted mistake, returned {_number(got)}; "
         f"expected {_number(expected)}, the relative difference ||g - n|| / (||g|| + ||n||) "
@@ -844,12 +865,14 @@ _add(
 _add(
     "gradient_check_passes_right_gradients",
     "gradient_check",
-    "gradient_check returns less than 1e-7 when backward_propagation is right (hidden test).",
+    "gradient_check returns less than 1e-7 when backward_propagation is right, and uses "
+    "central differences with the eps it is given (hidden test).",
     _right_gradients,
     _verify_each(_small_difference_judge),
     tolerance=(
         "Right gradients must give less than 1e-7; with eps = 1e-7 a central difference is off "
-        "by about 1e-9 here."
+        "by about 1e-9 here. With eps = 1e-3 the value must be within 1% of what central "
+        "differences give (about 1e-7); a one-sided difference gives about 1e-3."
     ),
 )
 _add(
