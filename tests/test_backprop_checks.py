@@ -529,3 +529,17 @@ def test_a_call_without_stand_ins_is_still_a_plain_call():
     call = Call("compute_cost", (np.ones((1, 2)), np.ones((1, 2))))
     entry, arrays = plain.call_to_arrays(call, 0)
     assert entry["stand_ins"] == {} and sorted(arrays) == ["c0.arg0", "c0.arg1"]
+
+
+def test_the_encoding_needs_only_the_standard_library_and_numpy():
+    # So the sandbox harness, which must not import solutions, can carry an identical copy.
+    import ast
+    import sys
+
+    tree = ast.parse((ROOT / "solutions" / "plain.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}  # fmt: skip
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}  # fmt: skip
+    assert imported - {"__future__", "numpy"} <= sys.stdlib_module_names
+    assert "solutions" not in imported
