@@ -41,6 +41,7 @@ lab: setup
 # Regenerate release/ from source/ (release/ is never edited by hand).
 release: setup
 	$(BIN)/nbgrader generate_assignment activation_derivatives --force --log-level=WARN
+	$(BIN)/nbgrader generate_assignment backprop_one_hidden_layer --force --log-level=WARN
 
 clean:
 	rm -rf demo_output submitted autograded feedback gradebook.db
