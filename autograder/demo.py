@@ -172,6 +172,7 @@ def run(out: Path = Path("demo_output"), *, stream: TextIO | None = None) -> int
     print(file=stream)
     feedback = out / "feedback"
     example = feedback / "relu_at_0" / f"{ASSIGNMENT}.html"
+    print(f"Sandbox:  {result.sandbox}", file=stream)
     print(f"Grades:   {_relative(result.workspace / 'grades.csv')}", file=stream)
     print(f"Feedback: {_relative(feedback)}/<student>/{ASSIGNMENT}.html, "
           f"e.g. {_relative(example)}", file=stream)  # fmt: skip

@@ -35,7 +35,16 @@ import nbformat
 from nbformat import NotebookNode
 
 from . import cleanroom, feedback, sandbox
-from .collect import ASSIGNMENT, NOTEBOOK, CollectError, Submission, collect
+from .collect import (
+    ASSIGNMENT,
+    NOTEBOOK,
+    CollectError,
+    Fingerprint,
+    Submission,
+    Unused,
+    collect_all,
+    write_unused_csv,
+)
 from .execute import Cancelled, Execution, KernelManagerFactory, Limits, execute
 from .repair import NotGradable, Release, repair
 from .report import Row, summary, write_csv
@@ -73,6 +82,9 @@ class BatchResult:
     reused: int = 0  # students whose earlier result was still valid
     grade_ids: list[str] = field(default_factory=list)
     sandbox: str = ""  # which bubblewrap ran learner code, and why (or that none did)
+    layout: str = ""  # what SUBMISSIONS was: "nbgrader", "files", "Canvas", "Moodle"...
+    unused: list[Unused] = field(default_factory=list)  # files not graded, with the reason
+    collect_notes: list[str] = field(default_factory=list)  # roster matches, ids made safe
 
 
 @dataclass
@@ -99,6 +111,7 @@ def grade(
     kernel_manager_factory: KernelManagerFactory | None = None,
     caps: Caps | None = None,
     limits: Limits | None = None,
+    roster: Path | None = None,
 ) -> BatchResult:
     """Grade every submission in `submissions` into the workspace `out`."""
     if timeout <= 0:
@@ -106,7 +119,9 @@ def grade(
     if jobs is not None and jobs < 1:
         raise GradingError(f"--jobs must be at least 1, not {jobs}.")
     try:
-        found = collect(Path(submissions))
+        fingerprint = Fingerprint.from_notebook(Path(course) / "source" / ASSIGNMENT / NOTEBOOK)
+        collected = collect_all(Path(submissions), fingerprint=fingerprint, roster=roster)
+        found = collected.submissions
         ws = Workspace(Path(out), Path(course))
     except (CollectError, WorkspaceError) as error:
         raise GradingError(str(error)) from None
@@ -123,6 +138,7 @@ def grade(
         factory = kernel_manager_factory or sandbox_ready.result()
         if starting is not None:
             starting.shutdown()
+    write_unused_csv(ws.root / "unused_files.csv", collected.unused)
     assignment = Assignment.load(ws.root / "source" / ASSIGNMENT / NOTEBOOK, ws.release_notebook)
     if caps is None:
         caps = _default_caps()
@@ -158,7 +174,7 @@ def grade(
     write_csv(ws.grades_csv, ordered, grade_ids)
     table = summary(ordered, grade_ids, {c.grade_id: c.points for c in assignment.grade_cells})
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
-                       isolation)
+                       isolation, collected.layout, collected.unused, collected.notes)
 
 
 def _record_sandbox(ws: Workspace, factory, custom: bool) -> str:
@@ -220,8 +236,11 @@ class _Grader:
                nb: NotebookNode | None, notes: list[str]) -> Row:
         """Write everything about one student; the state file last."""
         a = self.assignment
+        if sub.note:  # which notebook was graded, when it was not the obvious one
+            notes = [*notes, sub.learner_note or sub.note]
         score = sum(points.get(c.grade_id, 0.0) for c in a.grade_cells)
-        row = Row(sub.student_id, score, a.max_score, status,
+        row = Row(sub.student_id, score, a.max_score,
+                  f"{status}; {sub.note}" if sub.note else status,
                   {c.grade_id: points.get(c.grade_id, 0.0) for c in a.grade_cells})
         if nb is not None:
             with warnings.catch_warnings():

@@ -73,12 +73,20 @@ class Call:
     numerical_derivative's `f`, the name of a function in SAFE_FUNCTIONS. `kwargs` holds floats.
     `context` is for `verify` only and is never passed to learner code (e.g. the z from which an
     activation a was computed).
+
+    Other assignments may also pass strings (e.g. an activation's name) and dicts of float
+    arrays (a network's parameters), and may set `stand_ins`: a name in the learner's namespace
+    -> the value a stand-in function returns, whatever it is called with. During the call that
+    name is bound to the stand-in (e.g. `backward_propagation` returning planted gradients, to
+    see whether the learner's `gradient_check` notices), and restored afterwards.
+    solutions/plain.py says how all of this crosses the sandbox boundary as named arrays.
     """
 
     function: str
     args: tuple
     kwargs: dict = field(default_factory=dict)
     context: dict = field(default_factory=dict)
+    stand_ins: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -169,13 +177,17 @@ def kink_policy() -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _prepare(arg):
+def _prepare(arg, *, names_are_functions=True):
     if isinstance(arg, str):
+        if not names_are_functions:
+            return arg
         if arg not in SAFE_FUNCTIONS:
             raise KeyError(f"{arg!r} is not one of the safe functions {sorted(SAFE_FUNCTIONS)}")
         return SAFE_FUNCTIONS[arg]
     if isinstance(arg, np.ndarray):
         return arg.copy()
+    if isinstance(arg, dict):  # a dict of arrays (parameters): the learner gets private copies
+        return {key: _prepare(value, names_are_functions=False) for key, value in arg.items()}
     return arg
 
 
@@ -183,23 +195,54 @@ def _after(prepared, original):
     return original if isinstance(original, str) else prepared
 
 
-def execute_call(call: Call, namespace: Mapping[str, Any]) -> CallResult:
+def execute_call(
+    call: Call, namespace: Mapping[str, Any], *, names_are_functions: bool = True
+) -> CallResult:
     """Call `namespace[call.function]` on private copies of the call's arguments.
 
     Never raises for the learner's sake: a missing function or an exception becomes
-    `CallResult.error`. Callers silence warnings and stderr (see `run_check`).
+    `CallResult.error`. Callers silence warnings and stderr (see `run_check`). A string
+    argument names a SAFE_FUNCTIONS entry unless `names_are_functions` is False (then it is
+    passed as it is, e.g. an activation's name).
     """
-    args = tuple(_prepare(arg) for arg in call.args)
-    kwargs = {key: _prepare(value) for key, value in call.kwargs.items()}
+    args = tuple(_prepare(arg, names_are_functions=names_are_functions) for arg in call.args)
+    kwargs = {key: _prepare(value, names_are_functions=names_are_functions)
+              for key, value in call.kwargs.items()}  # fmt: skip
     function = namespace.get(call.function)
     if not callable(function):
         return CallResult(None, call.args, f"NameError: name {call.function!r} is not defined")
-    try:
-        value = function(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001 - any learner error is a result, not a crash
-        message = f"{type(error).__name__}: {error}".rstrip(": ")
-        return CallResult(None, _args_after(args, call), _shorten(message, 200))
+    with _standing_in(call.stand_ins, namespace):
+        try:
+            value = function(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - any learner error is a result, not a crash
+            message = f"{type(error).__name__}: {error}".rstrip(": ")
+            return CallResult(None, _args_after(args, call), _shorten(message, 200))
     return CallResult(value, _args_after(args, call))
+
+
+@contextlib.contextmanager
+def _standing_in(stand_ins: dict, namespace):
+    """Bind each name in `stand_ins` to a function returning (a copy of) its value, then put
+    back what was there. The namespace is the learner's globals(), which their functions read."""
+    if not stand_ins:
+        yield
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in stand_ins}
+
+    def stand_in(value):
+        return lambda *args, **kwargs: _prepare(value, names_are_functions=False)
+
+    try:
+        for name, value in stand_ins.items():
+            namespace[name] = stand_in(value)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def _args_after(args, call):
@@ -222,18 +265,29 @@ def seed(grade_id: str) -> int:
     return zlib.crc32(grade_id.encode())
 
 
-def run_check(grade_id: str, namespace: Mapping[str, Any]) -> None:
+def run_check(
+    grade_id: str,
+    namespace: Mapping[str, Any],
+    table: Mapping[str, Check] | None = None,
+    *,
+    names_are_functions: bool = True,
+) -> None:
     """Run one check against the learner's functions in `namespace` (pass ``globals()``).
 
+    `table` is the assignment's CHECKS (default: this module's, the first assignment's).
     Raises AssertionError with a learner-facing message when the check fails.
     """
     __tracebackhide__ = True  # noqa: F841 - IPython and pytest hide this frame
-    if grade_id not in CHECKS:
-        raise KeyError(f"no check named {grade_id!r}; known: {', '.join(CHECKS)}")
-    check = CHECKS[grade_id]
+    table = CHECKS if table is None else table
+    if grade_id not in table:
+        raise KeyError(f"no check named {grade_id!r}; known: {', '.join(table)}")
+    check = table[grade_id]
     with quiet():
         calls = check.calls(np.random.default_rng(seed(grade_id)))
-        results = [execute_call(call, namespace) for call in calls]
+        results = [
+            execute_call(call, namespace, names_are_functions=names_are_functions)
+            for call in calls
+        ]
         message = check.verify(calls, results)
     if message:
         raise AssertionError(message)

@@ -101,7 +101,8 @@ EXPECTED = {
     "untouched": ("graded", [0, 0, 0, 0]),  # stubs raise NotImplementedError
     "syntax_error": ("graded", [0, 0, 1, 3]),  # double is never defined; square still counts
     "not_json": ("not a notebook: the file is not JSON", [0, 0, 0, 0]),
-    "wrong_name": ("no activation_derivatives.ipynb (found my_homework.ipynb)", [0, 0, 0, 0]),
+    # Correct work under another name is graded, with a note (issue 12, target 9).
+    "wrong_name": ("graded; graded under another name (my_homework.ipynb)", [1, 2, 1, 3]),
     # restored cells pass on a correct answer
     "deleted_tests": ("repaired: 2 deleted cells put back", [1, 2, 1, 3]),
     "edited_tests": ("graded", [1, 0, 1, 3]),  # 2*abs(x) fails the restored hidden test
@@ -264,8 +265,8 @@ def test_results_json_follows_gradescope_schema(batch):
 def test_summary_counts_statuses_and_scores(batch):
     result, _, _ = batch
     assert "students: 15" in result.summary
-    # 7 plainly graded; deleted_tests, edited_metadata and duplicated_cells were repaired first
-    assert any(line.split() == ["graded", "7"] for line in result.summary.splitlines())
+    # 8 plainly graded; deleted_tests, edited_metadata and duplicated_cells were repaired first
+    assert any(line.split() == ["graded", "8"] for line in result.summary.splitlines())
     assert "tests most often failed:" in result.summary
 
 

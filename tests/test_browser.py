@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import browser_support as bs
@@ -281,6 +282,33 @@ def test_source_notebook_run_all_passes_every_test_cell_and_renders_the_figures(
     bs.hide_side_panels(page)
     bs.scroll_cell_to_top(page, heading_before(saved, first_cell_with_image(shown)))
     page.screenshot(path=screenshot_dir / "source_notebook_run_all.png")
+
+
+def test_make_lab_serves_the_course_root_and_opens_the_learners_notebook_without_errors(
+    browser, page, tmp_path_factory
+):
+    # `make lab` runs in a copy of the course (its files, with their times, so the copy's
+    # `make setup` is up to date; .venv is this one), so nothing it does can touch the checkout.
+    course = tmp_path_factory.mktemp("make-lab-course")
+    for name in ("Makefile", "requirements.txt", "requirements-sandbox.txt", "pyproject.toml",
+                 "nbgrader_config.py"):
+        shutil.copy2(bs.REPO / name, course / name)
+    for folder in ("source", "release"):
+        shutil.copytree(bs.REPO / folder, course / folder, copy_function=shutil.copy2)
+    (course / ".venv").symlink_to(Path(sys.prefix))
+    server = bs.start_lab(course, tmp_path_factory.mktemp("make-lab-home"), via_make=True)
+    try:
+        top = {item["name"] for item in server.api("contents")["content"]}
+        assert {"nbgrader_config.py", "source", "release"} <= top  # served from the course root
+        bs.open_notebook(page, server, RELEASE)
+        title = page.locator(f"{bs.NOTEBOOK_PANEL} .jp-MarkdownCell").first.inner_text()
+        assert "Derivatives of activation functions" in title
+        log = server.log_path.read_text(errors="replace")
+    finally:
+        server.stop()
+    errors = [line for line in log.splitlines() if line.startswith("[E ") or "ERROR" in line]
+    assert not errors, "\n".join(errors)
+    assert "is not a subdirectory of the notebook server root" not in log
 
 
 def test_correct_answers_saved_by_jupyterlab_are_graded_full_marks(page, lab, tmp_path):
