@@ -24,6 +24,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -33,7 +34,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import cleanroom, feedback, sandbox
+from . import analytics, cleanroom, feedback, sandbox
 from .collect import ASSIGNMENT, NOTEBOOK, CollectError, Submission, collect
 from .execute import Cancelled, Execution, KernelManagerFactory, Limits, execute
 from .report import Row, summary, write_csv
@@ -51,7 +52,7 @@ from .score import (
 from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
 # Bump when a change to the grading logic must regrade every student in existing workspaces.
-GRADER_VERSION = 2
+GRADER_VERSION = 3  # 3: feedback names known mistakes; state files record them (issue 14)
 
 # Optional per-notebook caps on test-cell points, computed next to the in-kernel run (the clean
 # room of the trustworthy-grades issue): notebook -> {grade_id: (max points, reason)}.
@@ -71,6 +72,7 @@ class BatchResult:
     reused: int = 0  # students whose earlier result was still valid
     grade_ids: list[str] = field(default_factory=list)
     sandbox: str = ""  # which bubblewrap ran learner code, and why (or that none did)
+    analysis_seconds: float = 0.0  # writing item_analysis.csv and report.html
 
 
 @dataclass
@@ -154,8 +156,12 @@ def grade(
     grade_ids = [c.grade_id for c in assignment.grade_cells]
     write_csv(ws.grades_csv, ordered, grade_ids)
     table = summary(ordered, grade_ids, {c.grade_id: c.points for c in assignment.grade_cells})
+    started = time.perf_counter()
+    cells = [analytics.Cell(c.grade_id, c.points, c.function, c.hidden)
+             for c in assignment.grade_cells]
+    analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback)
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
-                       isolation)
+                       isolation, time.perf_counter() - started)
 
 
 def _record_sandbox(ws: Workspace, factory, custom: bool) -> str:
@@ -229,7 +235,8 @@ class _Grader:
                      feedback.html(sub.student_id, status, score, a.max_score, found, notes))
         atomic_write(self.ws.results(sub.student_id),
                      feedback.gradescope(status, score, found, notes))
-        state = {"key": self._key(sub), "row": asdict(row), "notes": notes}
+        state = {"key": self._key(sub), "row": asdict(row), "notes": notes,
+                 "mistakes": analytics.mistakes_of(found)}
         atomic_write(self.ws.state(sub.student_id), json.dumps(state, indent=1))
         return row
 
