@@ -95,6 +95,7 @@ th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar span{background:#2f6fb0;height:100%;display:block}.low span{background:#b3261e}
 .msg{font-family:monospace;font-size:.85em}.muted{color:#666}.tag{background:#fff4d6;
 padding:0 .3rem;margin-right:.3rem;white-space:nowrap}svg text{font-family:system-ui,sans-serif}
+#checks td:last-child{min-width:12rem}#misconceptions td:first-child{min-width:10rem}
 """.strip()
 
 
