@@ -1,6 +1,7 @@
 """`grade()`: the whole batch, stage by stage (one module per stage).
 
     collect -> workspace -> sanitize (score) -> execute -> save (score) -> feedback -> report
+    -> analytics (item_analysis.csv and report.html, over every student of the workspace)
 
 Nothing is lost:
 - Each student is committed as soon as their notebook has run, in this order: gradebook
