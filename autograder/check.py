@@ -191,15 +191,43 @@ def describe_error(ename: str, evalue: str) -> str:
     if ename == "NotImplementedError":
         return "not written yet (the function still raises NotImplementedError)"
     if ename == "NameError":
-        return _short(f"NameError: {evalue} (is the cell that defines it run, and free of errors?)")
+        return _short(f"NameError: {evalue} ({_name_hint(evalue)})")
+    if ename == "AssertionError" and evalue:
+        return _short(evalue)  # a test's own message says it all
     return _short(f"{ename}: {evalue}" if evalue else ename)
+
+
+MODULES = ("math", "np", "numpy", "plt", "matplotlib", "os", "sys", "random")
+
+
+def _name_hint(evalue: str) -> str:
+    """What to do about "name 'x' is not defined": import a module, or run a cell."""
+    found = re.search(r"name '(\w+)' is not defined", evalue)
+    name = found.group(1) if found else ""
+    if name in MODULES:
+        return f"add the import of {name} at the top of your cell, e.g. `import {name}`"
+    return ("if it is a module, import it at the top of your cell; if you defined it, run "
+            "the cell that defines it and fix its errors")
+
+
+def known_mistake(evalue: str) -> str:
+    """The known mistake a visible test's message shows (solutions/mistakes.py), as a line of
+    its own; '' when none fits or the catalogue is not installed."""
+    try:
+        from solutions import mistakes
+    except ImportError:
+        return ""
+    found = mistakes.read(mistakes.annotate_visible(" ".join(str(evalue).split())))
+    return "" if found is None else f"{mistakes.MARK}{found[1]}{mistakes.SEPARATOR}{found[2]}"
 
 
 def cell_error(cell: NotebookNode) -> str | None:
     """Why a cell counts as failed (an error, or text on stderr), or None if it did not fail."""
     for output in cell.get("outputs", []):
         if output.output_type == "error":
-            return describe_error(output.ename, output.evalue)
+            known = known_mistake(output.evalue) if output.ename == "AssertionError" else ""
+            text = describe_error(output.ename, output.evalue)
+            return f"{text}\n          {known}" if known else text
         if output.output_type == "stream" and output.name == "stderr":
             first = next((ln for ln in output.text.splitlines() if ln.strip()), "")
             return _short(f"wrote to stderr, which fails the test when graded: {first}")

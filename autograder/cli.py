@@ -111,6 +111,8 @@ def _grade(args) -> int:
     print(f"grades:   {result.workspace / 'grades.csv'}")
     print(f"feedback: {result.workspace / 'feedback'}/<student_id>/activation_derivatives.html")
     print(f"results:  {result.workspace / 'results'}/<student_id>.json (Gradescope format)")
+    print(f"report:   {result.workspace / 'report.html'} (the class at a glance) and "
+          f"{result.workspace / 'item_analysis.csv'}")
     return 0
 
 

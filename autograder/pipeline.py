@@ -1,7 +1,8 @@
 """`grade()`: the whole batch, stage by stage (one module per stage).
 
     collect -> workspace -> repair -> sanitize (score) -> execute -> save (score) -> feedback
-    -> report
+    -> report -> analytics (item_analysis.csv and report.html, over every student of the
+    workspace)
 
 Nothing is lost:
 - Each student is committed as soon as their notebook has run, in this order: gradebook
@@ -25,6 +26,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -34,7 +36,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import cleanroom, feedback, sandbox
+from . import analytics, cleanroom, feedback, sandbox
 from .collect import (
     ASSIGNMENT,
     NOTEBOOK,
@@ -62,7 +64,7 @@ from .score import (
 from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
 # Bump when a change to the grading logic must regrade every student in existing workspaces.
-GRADER_VERSION = 3
+GRADER_VERSION = 3  # 3: repair before grading; feedback names known mistakes (issues 12, 14)
 
 # Optional per-notebook caps on test-cell points, computed next to the in-kernel run (the clean
 # room of the trustworthy-grades issue): notebook -> {grade_id: (max points, reason)}.
@@ -85,6 +87,7 @@ class BatchResult:
     layout: str = ""  # what SUBMISSIONS was: "nbgrader", "files", "Canvas", "Moodle"...
     unused: list[Unused] = field(default_factory=list)  # files not graded, with the reason
     collect_notes: list[str] = field(default_factory=list)  # roster matches, ids made safe
+    analysis_seconds: float = 0.0  # writing item_analysis.csv and report.html
 
 
 @dataclass
@@ -173,8 +176,13 @@ def grade(
     grade_ids = [c.grade_id for c in assignment.grade_cells]
     write_csv(ws.grades_csv, ordered, grade_ids)
     table = summary(ordered, grade_ids, {c.grade_id: c.points for c in assignment.grade_cells})
+    started = time.perf_counter()
+    cells = [analytics.Cell(c.grade_id, c.points, c.function, c.hidden)
+             for c in assignment.grade_cells]
+    analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback)
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
-                       isolation, collected.layout, collected.unused, collected.notes)
+                       isolation, collected.layout, collected.unused, collected.notes,
+                       time.perf_counter() - started)
 
 
 def _record_sandbox(ws: Workspace, factory, custom: bool) -> str:
@@ -252,7 +260,8 @@ class _Grader:
                      feedback.html(sub.student_id, status, score, a.max_score, found, notes))
         atomic_write(self.ws.results(sub.student_id),
                      feedback.gradescope(status, score, found, notes))
-        state = {"key": self._key(sub), "row": asdict(row), "notes": notes}
+        state = {"key": self._key(sub), "row": asdict(row), "notes": notes,
+                 "mistakes": analytics.mistakes_of(found)}
         atomic_write(self.ws.state(sub.student_id), json.dumps(state, indent=1))
         return row
 

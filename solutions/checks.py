@@ -148,16 +148,16 @@ POLICIES = ("course", "subgradient")
 POLICY_VARIABLE = "ACTIVATION_KINK_POLICY"
 
 _VALUE_TOLERANCE_TEXT = (
-    "Judged on shape and value, to 1e-9 relative or 1e-15 absolute (1e-6 for float32 input)."
+    "Your values must match to 1e-9 relative or 1e-15 absolute (1e-6 when z is a float32 array)."
 )
 _F64_TOLERANCE_TEXT = (
-    "Judged on shape and value, to 1e-9 relative or 1e-15 absolute (1e-6 for float32 input): "
-    "a(1 - a) and 1 - tanh(z)**2 cannot resolve slopes below about 1e-16, so nothing finer "
-    "is asked."
+    "Your values must match to 1e-9 relative or 1e-15 absolute (1e-6 for float32 input). Near "
+    "the flat ends a(1 - a) cannot show slopes below about 1e-16, so nothing finer is asked."
 )
+_TANH_TOLERANCE_TEXT = _F64_TOLERANCE_TEXT.replace("a(1 - a)", "1 - a**2")
 _EXACT_TOLERANCE_TEXT = (
-    "Judged on shape and value, to 1e-9 relative (1e-6 for float32 input); a right formula "
-    "gives these values exactly."
+    "Your values must match to 1e-9 relative (1e-6 for float32 input); the right formula gives "
+    "them exactly."
 )
 
 
@@ -696,7 +696,28 @@ _checks: list[Check] = []
 
 
 def _add(grade_id, function, description, calls, verify, *, hidden=True, tolerance=""):
-    _checks.append(Check(grade_id, function, description, calls, verify, hidden, tolerance))
+    _checks.append(Check(grade_id, function, description, calls, _diagnosing(verify), hidden,
+                         tolerance))
+
+
+def _diagnosing(verify):
+    """verify(), plus the name and hint of the known mistake (solutions/mistakes.py) that
+    reproduces the learner's results, when exactly one does. Both runners (the kernel's
+    run_check and the clean room) judge through this."""
+
+    def judged(calls: list[Call], results: list[CallResult]) -> str | None:
+        message = verify(calls, results)
+        if message:
+            try:
+                from solutions import mistakes
+
+                message = mistakes.annotate(message, calls, results)
+            except Exception:  # noqa: BLE001 - without its diagnosis, the message still stands
+                pass
+        return message
+
+    judged.__wrapped__ = verify  # the message as it is without a diagnosis (tests compare)
+    return judged
 
 
 def _activation_checks(
@@ -763,7 +784,7 @@ _activation_checks(
     visible_values=lambda rng: _fixed("tanh_derivative", 10.0, -10.0, 0.0, [-1.0, 0.0, 1.0]),
     draw=_normal(),
     extremes=True,
-    tolerance=_F64_TOLERANCE_TEXT,
+    tolerance=_TANH_TOLERANCE_TEXT,
 )
 _activation_checks(
     "tanh_derivative_from_activation",
@@ -772,7 +793,7 @@ _activation_checks(
     ),
     draw=_uniform(-1.0, 1.0),
     extremes=False,
-    tolerance=_F64_TOLERANCE_TEXT,
+    tolerance=_TANH_TOLERANCE_TEXT,
 )
 _add(
     "tanh_derivative_from_activation_matches_z_form",
@@ -780,7 +801,7 @@ _add(
     "tanh_derivative_from_activation(np.tanh(z)) equals tanh'(z) (hidden test).",
     lambda rng: _from_activation("tanh_derivative_from_activation", np.tanh, rng),
     _value_verify(),
-    tolerance=_F64_TOLERANCE_TEXT,
+    tolerance=_TANH_TOLERANCE_TEXT,
 )
 
 # Part C and D: ReLU and Leaky ReLU. Their `_inputs` checks include the extremes, never 0.
@@ -819,7 +840,7 @@ def _piecewise_checks(name: str, derivative: bool, alpha_kwargs: dict | None):
             return calls + [Call(name, (-math.inf,), {"alpha": 0.1})]
 
         _add(f"{name}_custom_alpha", name,
-             f"{name} uses the alpha it is given, not 0.01.",
+             f"{name} uses the alpha it is given, not 0.01 (and a hidden test).",
              custom_alpha, _value_verify(hint), tolerance=_EXACT_TOLERANCE_TEXT)  # fmt: skip
     if derivative:
 
@@ -833,7 +854,8 @@ def _piecewise_checks(name: str, derivative: bool, alpha_kwargs: dict | None):
 
         convention = "alpha" if leaky else "0"
         _add(f"{name}_at_zero", name,
-             f"{name} gives {convention} at z = 0 and -0.0, the course's convention.",
+             f"{name} gives {convention} at z = 0 and -0.0, the course's convention "
+             "(and a hidden test).",
              at_zero, _value_verify(hint), tolerance=_EXACT_TOLERANCE_TEXT)  # fmt: skip
 
     def keeps_input(rng):
@@ -843,7 +865,7 @@ def _piecewise_checks(name: str, derivative: bool, alpha_kwargs: dict | None):
     _add(
         f"{name}_keeps_input",
         name,
-        f"{name} returns the right values and leaves the array passed in unchanged.",
+        f"{name} returns the right values and leaves the array passed in unchanged (hidden test).",
         keeps_input,
         _value_verify(hint, judge_input=True),
         tolerance=_EXACT_TOLERANCE_TEXT,

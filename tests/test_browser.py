@@ -331,3 +331,29 @@ def test_correct_answers_saved_by_jupyterlab_are_graded_full_marks(page, lab, tm
     os.environ["PATH"] = f"{bs.REPO / '.venv' / 'bin'}:{os.environ['PATH']}"  # alembic
     (row,) = grade(subs, tmp_path / "out", progress=False).rows
     assert (row.score, row.status) == (row.max_score, "graded"), row.status
+
+
+def test_a_failing_visible_test_shows_one_line_with_the_call_and_a_hint(
+    page, lab, screenshot_dir
+):
+    # A learner whose relu uses Python's `if` (right on one number, wrong on an array).
+    from autograder.submissions import correct_answers, make_submission
+
+    relpath = f"mistake/{ASSIGNMENT}.ipynb"
+    answers = {**correct_answers(), "relu": "if z > 0:\n    return z\nreturn 0.0"}
+    (lab.root / "mistake").mkdir(exist_ok=True)
+    nbformat.write(make_submission(answers), lab.root / relpath)
+    saved, shown = run_notebook(page, lab, relpath)
+
+    index = next(i for i, c in enumerate(saved.cells)
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_values")
+    (text,) = shown[index]["errors"]
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, f"the failing test shows {len(lines)} lines, not its message: {text}"
+    assert lines[0].startswith(
+        "Test failed: relu(np.array([-3.0, -1.0, 2.0, 5.0])) raised ValueError."), lines[0]
+    assert "np.where" in lines[0] and "a.any()" not in lines[0]
+
+    bs.hide_side_panels(page)
+    bs.scroll_cell_to_top(page, index)
+    page.screenshot(path=screenshot_dir / "visible_test_failure.png")

@@ -117,6 +117,18 @@ def test_not_implemented_reads_as_not_written_yet():
     assert "not written yet" in check.describe_error("NotImplementedError", "")
 
 
+def test_a_name_error_says_to_import_a_module_or_to_run_the_defining_cell():
+    module = check.describe_error("NameError", "name 'math' is not defined")
+    assert "`import math`" in module and "run" not in module
+    own = check.describe_error("NameError", "name 'sigmoid' is not defined")
+    assert "run the cell that defines it" in own and "if it is a module, import it" in own
+
+
+def test_a_failing_tests_message_comes_without_the_exception_name():
+    text = check.describe_error("AssertionError", "relu(-2.0) returned 1.0 (expected 0.0).")
+    assert text == "relu(-2.0) returned 1.0 (expected 0.0)."
+
+
 def test_long_failure_messages_are_cut_to_one_short_line():
     message = check.describe_error("AssertionError", "x" * 1000 + "\nsecond line")
     assert len(message) <= check.MESSAGE_WIDTH and "\n" not in message
@@ -255,3 +267,21 @@ def test_tests_are_listed_under_their_function_when_one_cell_answers_them_all():
     functions, tests, _ = check.plan(fixed, tuple(correct_answers()))
     assert list(functions) == list(correct_answers())
     assert sum(len(f.tests) for f in functions.values()) == VISIBLE
+
+
+@pytest.mark.slow
+def test_a_known_mistake_is_named_with_its_hint_under_the_failing_test(tmp_path):
+    answers = {**correct_answers(), "sigmoid_derivative": "return z * (1 - z)",
+               "relu": "if z > 0:\n    return z\nreturn 0.0",
+               "sigmoid": "return 2 / (1 + np.exp(-z))"}  # the last: in no catalogue entry
+    status, text = _run(make_submission(answers), tmp_path)
+    assert status == 1
+    lines = text.splitlines()
+    at = lines.index("        sigmoid_derivative_values: sigmoid_derivative(10.0) returned -90.0 "
+                     "(expected 4.5395807735951673e-05).")
+    assert lines[at + 1].startswith("          Likely mistake: the a-form applied to z — ")
+    assert ("        relu_values: relu(np.array([-3.0, -1.0, 2.0, 5.0])) raised ValueError. "
+            "Python's `if` looks at one number; on an array use np.where or np.maximum.") in lines
+    assert "a.any()" not in text
+    at = lines.index("        sigmoid_values: sigmoid(0.0) returned 1.0 (expected 0.5).")
+    assert not lines[at + 1].strip().startswith("Likely mistake")  # unknown: today's message
