@@ -32,12 +32,16 @@ test: lint
 demo: setup
 	$(BIN)/python -m autograder demo
 
+# The server's root is the course root (nbgrader's extension needs it); the learner's notebook opens.
+# LAB_ARGS passes more options to jupyter lab (the browser test sets a port and a token).
 lab: setup
-	$(BIN)/jupyter lab $(ALLOW_ROOT) release/activation_derivatives/activation_derivatives.ipynb
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS) \
+		release/activation_derivatives/activation_derivatives.ipynb
 
 # Regenerate release/ from source/ (release/ is never edited by hand).
 release: setup
 	$(BIN)/nbgrader generate_assignment activation_derivatives --force --log-level=WARN
+	$(BIN)/nbgrader generate_assignment backprop_one_hidden_layer --force --log-level=WARN
 
 clean:
 	rm -rf demo_output submitted autograded feedback gradebook.db

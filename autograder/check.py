@@ -1,10 +1,14 @@
 """`python -m autograder check NOTEBOOK`: run a notebook's visible tests and say what passes.
 
-For learners and self-study. It needs nothing but the notebook: no gradebook, no reference
-solutions. The notebook runs top to bottom in a fresh kernel, like "Restart and Run All"; hidden
-tests are left out (they run when the work is graded). A test fails when it raises or writes to
-stderr, the same rule nbgrader applies when it grades. Unlike ``nbgrader validate``, the exit
-status says the result: 0 when every visible test passes, 1 otherwise.
+For learners and self-study. It needs nothing but the notebook and the released notebook of
+this repository: no gradebook, no reference solutions. The notebook is first repaired as grading
+repairs it (autograder.repair: lost nbgrader metadata, deleted or moved test cells, duplicated
+cells), and what was repaired is said. It then runs top to bottom in a fresh kernel, like
+"Restart and Run All". Hidden tests are left out, and a test cell that holds nothing but a hidden
+test is neither run nor counted as passed: the summary says "N visible tests passed; M hidden
+tests run when your work is graded", so an untouched notebook shows 0 passed. A test fails when
+it raises or writes to stderr, the same rule nbgrader applies when it grades. Unlike ``nbgrader
+validate``, the exit status says the result: 0 when every visible test passes, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +24,12 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder import execute as executor
+from autograder.collect import ASSIGNMENT, NOTEBOOK
 from autograder.execute import KERNEL_DIED, NOT_RUN, Limits
+from autograder.repair import NotGradable, Release, repair
+from autograder.workspace import REPO
+
+RELEASE = REPO / "release" / ASSIGNMENT / NOTEBOOK
 
 TIMEOUT = 10.0  # seconds per cell, as when the work is graded (nbgrader_config.py)
 MESSAGE_WIDTH = 160  # a failure message is cut to this many characters: it names one input
@@ -86,21 +95,47 @@ def load(path: Path) -> NotebookNode:
 
 
 def _only_docstring(source: str) -> bool:
-    """True when `source` holds no statement besides string literals and `pass`."""
+    """True when `source` tests nothing: no statement besides string literals, `pass` and
+    print() of constants (the release's stand-in for a hidden test prints a notice)."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False  # run it: the error is worth reporting
     return all(
         isinstance(node, ast.Pass)
         or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        or (isinstance(node, ast.Expr) and _prints_a_constant(node.value))
         for node in tree.body
     )
 
 
-def plan(nb: NotebookNode) -> tuple[dict[str, Function], dict[int, Test], int]:
+def _prints_a_constant(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "print" and not node.keywords
+            and all(isinstance(arg, ast.Constant) for arg in node.args))
+
+
+def _release_functions() -> tuple[str, ...]:
+    return Release.load(RELEASE).functions if RELEASE.is_file() else ()
+
+
+def repaired(nb: NotebookNode, release: Path = RELEASE) -> tuple[NotebookNode, str, str]:
+    """The notebook as grading will see it (autograder.repair against the released notebook),
+    what was repaired ("" when nothing), and why it cannot be graded ("" when it can)."""
+    if not Path(release).is_file():
+        return nb, "", ""  # a copy of the checker without the course: check as it is
+    try:
+        fixed = repair(nb, Release.load(Path(release)))
+    except NotGradable as error:
+        return nb, "", str(error)
+    return fixed.notebook, ", ".join(fixed.changes), ""
+
+
+def plan(nb: NotebookNode, known: tuple[str, ...] = ()
+         ) -> tuple[dict[str, Function], dict[int, Test], int]:
     """Group the visible test cells by the function they test.
 
+    `known`: function names besides the solution cells' grade_ids (the release's functions).
     Returns the functions (by name, in notebook order), the tests by cell index, and how many
     test cells are hidden-only (nothing left to run once the hidden block is removed).
     Hidden blocks are cut out of the cells in place, so the instructor's source works too.
@@ -110,6 +145,8 @@ def plan(nb: NotebookNode) -> tuple[dict[str, Function], dict[int, Test], int]:
         for c in nb.cells
         if _meta(c).get("solution") and _meta(c).get("grade_id") and c.cell_type == "code"
     ]
+    # The release's functions too: one cell may answer several (it holds one grade_id).
+    names += [name for name in known if name not in names]
     functions = {name: Function(name) for name in names}
     tests: dict[int, Test] = {}
     hidden_only = 0
@@ -154,15 +191,43 @@ def describe_error(ename: str, evalue: str) -> str:
     if ename == "NotImplementedError":
         return "not written yet (the function still raises NotImplementedError)"
     if ename == "NameError":
-        return _short(f"NameError: {evalue} (is the cell that defines it run, and free of errors?)")
+        return _short(f"NameError: {evalue} ({_name_hint(evalue)})")
+    if ename == "AssertionError" and evalue:
+        return _short(evalue)  # a test's own message says it all
     return _short(f"{ename}: {evalue}" if evalue else ename)
+
+
+MODULES = ("math", "np", "numpy", "plt", "matplotlib", "os", "sys", "random")
+
+
+def _name_hint(evalue: str) -> str:
+    """What to do about "name 'x' is not defined": import a module, or run a cell."""
+    found = re.search(r"name '(\w+)' is not defined", evalue)
+    name = found.group(1) if found else ""
+    if name in MODULES:
+        return f"add the import of {name} at the top of your cell, e.g. `import {name}`"
+    return ("if it is a module, import it at the top of your cell; if you defined it, run "
+            "the cell that defines it and fix its errors")
+
+
+def known_mistake(evalue: str) -> str:
+    """The known mistake a visible test's message shows (solutions/mistakes.py), as a line of
+    its own; '' when none fits or the catalogue is not installed."""
+    try:
+        from solutions import mistakes
+    except ImportError:
+        return ""
+    found = mistakes.read(mistakes.annotate_visible(" ".join(str(evalue).split())))
+    return "" if found is None else f"{mistakes.MARK}{found[1]}{mistakes.SEPARATOR}{found[2]}"
 
 
 def cell_error(cell: NotebookNode) -> str | None:
     """Why a cell counts as failed (an error, or text on stderr), or None if it did not fail."""
     for output in cell.get("outputs", []):
         if output.output_type == "error":
-            return describe_error(output.ename, output.evalue)
+            known = known_mistake(output.evalue) if output.ename == "AssertionError" else ""
+            text = describe_error(output.ename, output.evalue)
+            return f"{text}\n          {known}" if known else text
         if output.output_type == "stream" and output.name == "stderr":
             first = next((ln for ln in output.text.splitlines() if ln.strip()), "")
             return _short(f"wrote to stderr, which fails the test when graded: {first}")
@@ -216,16 +281,11 @@ def report(functions: dict[str, Function], hidden_only: int, stopped: str, out: 
         print(f"Stopped early: {stopped}.", file=out)
     print(
         f"{good} of {len(functions)} functions pass all their visible tests "
-        f"({passed} of {len(tests)} tests).",
+        f"({passed} of {len(tests)} visible tests).",
         file=out,
     )
-    if hidden_only:
-        more = (
-            "1 more test is hidden; it runs"
-            if hidden_only == 1
-            else (f"{hidden_only} more tests are hidden; they run")
-        )
-        print(f"{more} when your work is graded.", file=out)
+    print(f"{passed} visible tests passed; {hidden_only} hidden tests run when your work is "
+          "graded.", file=out)
     return 0 if passed == len(tests) else 1
 
 
@@ -234,12 +294,12 @@ def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) 
     out = out or sys.stdout
     notebook = Path(notebook)
     try:
-        nb = load(notebook)
-        functions, tests, hidden_only = plan(nb)
+        nb, changes, why_not = repaired(load(notebook))
+        functions, tests, hidden_only = plan(nb, _release_functions())
         if not functions:
+            reason = f" ({why_not})" if why_not else ""
             raise NotebookError(
-                f"{notebook} has no visible tests to run. Is it the course's notebook, with its "
-                "cells' nbgrader metadata intact?"
+                f"{notebook} has no visible tests to run{reason}. Is it the course's notebook?"
             )
     except NotebookError as error:
         print(f"check: {error}", file=out)
@@ -248,6 +308,9 @@ def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) 
     solution_index = {_meta(c)["grade_id"]: i for i, c in enumerate(nb.cells)
                       if _meta(c).get("solution") and _meta(c).get("grade_id")}  # fmt: skip
     print(f"Checking {notebook.name} (visible tests; each cell may run {timeout:g} s)...", file=out)
+    if changes:
+        print(f"Repaired first, as grading will repair it: {changes}. Your answers are "
+              "checked as they will be graded.", file=out)
     try:
         results, stopped = run_cells(nb, list(solution_index), notebook.resolve().parent, timeout)
     except Exception as error:  # the kernel could not start: nothing was checked

@@ -585,6 +585,8 @@ def notebook_caps(notebook: nbformat.NotebookNode, *,
     # Sanitised notebooks may carry plain dicts as metadata: read it with .get only.
     meta = [cell.get("metadata", {}).get("nbgrader", {}) for cell in notebook.cells]
     grade_ids = {m.get("grade_id") for m in meta if m.get("grade") and m.get("grade_id") in CHECKS}
+    if not grade_ids:
+        return {}  # nothing here the clean room knows how to re-check (another assignment)
     cells_seconds = max(CELLS_SECONDS, 2 * cell_seconds)
     limits = {"cell_seconds": cell_seconds, "cells_seconds": cells_seconds}
     timeout = TIMEOUT_SECONDS + (cell_seconds - CELL_SECONDS) + (cells_seconds - CELLS_SECONDS)

@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     g = commands.add_parser("grade", help="grade a batch of submissions with nbgrader")
     g.add_argument("submissions", type=Path,
                    help="folder or zip: <student_id>/activation_derivatives/*.ipynb "
-                        "(nbgrader layout) or <student_id>.ipynb files (LMS download)")
+                        "(nbgrader layout), <student_id>.ipynb files, or a Canvas, Moodle or "
+                        "Blackboard download of the submissions")
     g.add_argument("--out", type=Path, required=True,
                    help="workspace folder (an nbgrader course); re-use it to resume")
     g.add_argument("--force", action="store_true",
@@ -39,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--unsafe", action="store_true",
                    help="run learner code even where the sandbox cannot start")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--roster", type=Path, default=None, metavar="PATH",
+                   help="CSV with columns lms_id,student_id: the id found in the download "
+                        "(Canvas user id, Moodle participant id, Blackboard username, file or "
+                        "folder name) -> the course's student id")
     g.add_argument("--course", type=Path, default=None,
                    help="course folder with nbgrader_config.py and source/ (default: this "
                         "repository)")
@@ -90,7 +95,7 @@ def _grade(args) -> int:
     try:
         result = grade(args.submissions, args.out, force=args.force, jobs=args.jobs,
                        timeout=args.timeout, unsafe=args.unsafe,
-                       progress=not args.no_progress, **course)
+                       progress=not args.no_progress, roster=args.roster, **course)
     except GradingError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -100,9 +105,34 @@ def _grade(args) -> int:
         return INTERRUPTED
     print(result.summary)
     print()
+    _print_collected(result)
     print(f"sandbox:  {result.sandbox}")
     print(f"this run: graded {result.graded}, unchanged since the last run {result.reused}")
     print(f"grades:   {result.workspace / 'grades.csv'}")
     print(f"feedback: {result.workspace / 'feedback'}/<student_id>/activation_derivatives.html")
     print(f"results:  {result.workspace / 'results'}/<student_id>.json (Gradescope format)")
+    print(f"report:   {result.workspace / 'report.html'} (the class at a glance) and "
+          f"{result.workspace / 'item_analysis.csv'}")
     return 0
+
+
+LAYOUTS = {"nbgrader": "nbgrader's layout", "files": "a folder of notebooks",
+           "folders": "a folder per student",
+           "Canvas": "a Canvas download", "Moodle": "a Moodle download",
+           "Blackboard": "a Blackboard download"}
+
+
+def _print_collected(result) -> None:
+    """What SUBMISSIONS was, what the roster matched, and every file that was not graded."""
+    print(f"collected: {LAYOUTS.get(result.layout, result.layout)}, "
+          f"{len(result.rows)} student(s)")
+    for note in result.collect_notes:
+        print(f"  {note}")
+    if not result.unused:
+        print("files not graded: none")
+        return
+    print(f"files not graded: {len(result.unused)} "
+          f"(also in {result.workspace / 'unused_files.csv'})")
+    for u in result.unused:
+        whose = f" [{u.student_id}]" if u.student_id else ""
+        print(f"  {u.path}{whose}: {u.reason}")

@@ -172,9 +172,12 @@ def run(out: Path = Path("demo_output"), *, stream: TextIO | None = None) -> int
     print(file=stream)
     feedback = out / "feedback"
     example = feedback / "relu_at_0" / f"{ASSIGNMENT}.html"
+    print(f"Sandbox:  {result.sandbox}", file=stream)
     print(f"Grades:   {_relative(result.workspace / 'grades.csv')}", file=stream)
     print(f"Feedback: {_relative(feedback)}/<student>/{ASSIGNMENT}.html, "
           f"e.g. {_relative(example)}", file=stream)  # fmt: skip
+    print(f"Report:   {_relative(result.workspace / 'report.html')} (the class at a glance)",
+          file=stream)
     print(f"Done in {time.perf_counter() - started:.0f} s. "
           "Run it again and only new or changed submissions are graded.", file=stream)  # fmt: skip
     return 0

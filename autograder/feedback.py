@@ -4,6 +4,7 @@
   docstring, pass or fail, points, and the failure message (exception name and message only).
   It is built from the grades alone, never from the notebook's source, so it cannot contain
   the source of a hidden test, a traceback or the reference solution. Everything is escaped.
+  A known mistake the message names (solutions/mistakes.py) is shown apart, with its hint.
   (Plain nbgrader's generate_feedback renders the whole notebook, hidden tests included.)
 - `gradescope(...)`: DIR/results/<sid>.json in Gradescope's results.json schema. Visible tests
   are "visible"; hidden tests are "after_published" (shown once the instructor publishes).
@@ -21,6 +22,8 @@ body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;
 text-align:left;vertical-align:top}.pass{color:#176b2c}.fail{color:#a4161a}.msg{font-family:
 monospace;font-size:.9em;white-space:pre-wrap}.note{background:#fff4d6;padding:.5rem}
+.mistake{font-family:system-ui,sans-serif;background:#eef4fb;border-left:3px solid #2f6fb0;
+padding:.3rem .5rem;margin-top:.4rem;white-space:normal}
 """.strip()
 
 
@@ -43,7 +46,7 @@ def html(student_id: str, status: str, score: float, max_score: float,
         rows.append(
             f"<tr><td>{e(o.cell.title)}<br><small>{e(o.cell.grade_id)} ({kind})</small></td>"
             f"<td>{verdict}</td><td>{_fmt(o.points)} / {_fmt(o.cell.points)}</td>"
-            f'<td class="msg">{e(o.message)}</td></tr>'
+            f'<td class="msg">{_message_html(o.message)}</td></tr>'
         )
     status_html = "" if status == "graded" else f'<p class="note">{e(_explain(status))}</p>'
     notes_html = "".join(f'<p class="note">{e(n)}</p>' for n in notes)
@@ -56,6 +59,18 @@ def html(student_id: str, status: str, score: float, max_score: float,
         "<table><thead><tr><th>Test</th><th>Result</th><th>Points</th><th>Message</th></tr>"
         f"</thead><tbody>\n{chr(10).join(rows)}\n</tbody></table>\n</body></html>\n"
     )
+
+
+def _message_html(message: str) -> str:
+    """The failure message, escaped; a known mistake it names is set apart with its hint."""
+    from solutions import mistakes
+
+    found = mistakes.read(message)
+    if found is None:
+        return _html.escape(message)
+    text, name, hint = (_html.escape(part) for part in found)
+    return (f'{text}<div class="mistake">{_html.escape(mistakes.MARK)}<strong>{name}</strong>'
+            f"{_html.escape(mistakes.SEPARATOR)}{hint}</div>")
 
 
 def _explain(status: str) -> str:

@@ -1,6 +1,8 @@
 """`grade()`: the whole batch, stage by stage (one module per stage).
 
-    collect -> workspace -> sanitize (score) -> execute -> save (score) -> feedback -> report
+    collect -> workspace -> repair -> sanitize (score) -> execute -> save (score) -> feedback
+    -> report -> analytics (item_analysis.csv and report.html, over every student of the
+    workspace)
 
 Nothing is lost:
 - Each student is committed as soon as their notebook has run, in this order: gradebook
@@ -25,6 +27,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -34,9 +37,19 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import cleanroom, feedback, sandbox
-from .collect import ASSIGNMENT, NOTEBOOK, CollectError, Submission, collect
+from . import analytics, cleanroom, feedback, sandbox
+from .collect import (
+    ASSIGNMENT,
+    NOTEBOOK,
+    CollectError,
+    Fingerprint,
+    Submission,
+    Unused,
+    collect_all,
+    write_unused_csv,
+)
 from .execute import Cancelled, Execution, KernelManagerFactory, Limits, execute
+from .repair import NotGradable, Release, repair
 from .report import Row, summary, write_csv
 from .score import (
     Assignment,
@@ -52,7 +65,9 @@ from .score import (
 from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
 # Bump when a change to the grading logic must regrade every student in existing workspaces.
-GRADER_VERSION = 3  # 3: the clean room runs every cell, as the kernel did (issue 12)
+# 3: repair before grading; feedback names known mistakes (issues 12, 14)
+# 4: the clean room runs every cell, as the kernel did (issue 12)
+GRADER_VERSION = 4
 
 # Optional per-notebook caps on test-cell points, computed next to the in-kernel run (the clean
 # room of the trustworthy-grades issue): notebook -> {grade_id: (max points, status reason[,
@@ -73,6 +88,10 @@ class BatchResult:
     reused: int = 0  # students whose earlier result was still valid
     grade_ids: list[str] = field(default_factory=list)
     sandbox: str = ""  # which bubblewrap ran learner code, and why (or that none did)
+    layout: str = ""  # what SUBMISSIONS was: "nbgrader", "files", "Canvas", "Moodle"...
+    unused: list[Unused] = field(default_factory=list)  # files not graded, with the reason
+    collect_notes: list[str] = field(default_factory=list)  # roster matches, ids made safe
+    analysis_seconds: float = 0.0  # writing item_analysis.csv and report.html
 
 
 @dataclass
@@ -80,6 +99,7 @@ class _Job:
     submission: Submission
     notebook: NotebookNode
     notes: list[str]
+    repaired: str = ""  # "repaired: ..." when repair changed the notebook (for the status)
 
 
 # One gradebook engine for the whole run (nbgrader opens the gradebook several times per
@@ -98,6 +118,7 @@ def grade(
     kernel_manager_factory: KernelManagerFactory | None = None,
     caps: Caps | None = None,
     limits: Limits | None = None,
+    roster: Path | None = None,
 ) -> BatchResult:
     """Grade every submission in `submissions` into the workspace `out`."""
     if timeout <= 0:
@@ -105,7 +126,9 @@ def grade(
     if jobs is not None and jobs < 1:
         raise GradingError(f"--jobs must be at least 1, not {jobs}.")
     try:
-        found = collect(Path(submissions))
+        fingerprint = Fingerprint.from_notebook(Path(course) / "source" / ASSIGNMENT / NOTEBOOK)
+        collected = collect_all(Path(submissions), fingerprint=fingerprint, roster=roster)
+        found = collected.submissions
         ws = Workspace(Path(out), Path(course))
     except (CollectError, WorkspaceError) as error:
         raise GradingError(str(error)) from None
@@ -122,6 +145,7 @@ def grade(
         factory = kernel_manager_factory or sandbox_ready.result()
         if starting is not None:
             starting.shutdown()
+    write_unused_csv(ws.root / "unused_files.csv", collected.unused)
     assignment = Assignment.load(ws.root / "source" / ASSIGNMENT / NOTEBOOK, ws.release_notebook)
     if caps is None:
         caps = _default_caps(timeout)
@@ -156,8 +180,13 @@ def grade(
     grade_ids = [c.grade_id for c in assignment.grade_cells]
     write_csv(ws.grades_csv, ordered, grade_ids)
     table = summary(ordered, grade_ids, {c.grade_id: c.points for c in assignment.grade_cells})
+    started = time.perf_counter()
+    cells = [analytics.Cell(c.grade_id, c.points, c.function, c.hidden)
+             for c in assignment.grade_cells]
+    analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback)
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
-                       isolation)
+                       isolation, collected.layout, collected.unused, collected.notes,
+                       time.perf_counter() - started)
 
 
 def _record_sandbox(ws: Workspace, factory, custom: bool) -> str:
@@ -197,6 +226,7 @@ class _Grader:
         self.assignment = assignment
         self.key_base = key_base
         self.progress = progress
+        self.release = Release.load(ws.release_notebook)
 
     def _key(self, sub: Submission) -> dict:
         return {**self.key_base, "submission": sub.sha256}
@@ -222,8 +252,11 @@ class _Grader:
                messages: dict[str, str] | None = None) -> Row:
         """Write everything about one student; the state file last."""
         a = self.assignment
+        if sub.note:  # which notebook was graded, when it was not the obvious one
+            notes = [*notes, sub.learner_note or sub.note]
         score = sum(points.get(c.grade_id, 0.0) for c in a.grade_cells)
-        row = Row(sub.student_id, score, a.max_score, status,
+        row = Row(sub.student_id, score, a.max_score,
+                  f"{status}; {sub.note}" if sub.note else status,
                   {c.grade_id: points.get(c.grade_id, 0.0) for c in a.grade_cells})
         if nb is not None:
             with warnings.catch_warnings():
@@ -235,7 +268,8 @@ class _Grader:
                      feedback.html(sub.student_id, status, score, a.max_score, found, notes))
         atomic_write(self.ws.results(sub.student_id),
                      feedback.gradescope(status, score, found, notes))
-        state = {"key": self._key(sub), "row": asdict(row), "notes": notes}
+        state = {"key": self._key(sub), "row": asdict(row), "notes": notes,
+                 "mistakes": analytics.mistakes_of(found)}
         atomic_write(self.ws.state(sub.student_id), json.dumps(state, indent=1))
         return row
 
@@ -250,14 +284,19 @@ class _Grader:
         if not path.exists() or path.read_bytes() != sub.content:
             atomic_write(path, sub.content)
         try:
-            nb = parse_notebook(sub.content)
-            notes = sanitize(nb, self.assignment, self.ws.db_url, sid, self.ws.config)
-        except NotANotebook as error:
+            fixed = repair(parse_notebook(sub.content), self.release)
+            nb = fixed.notebook
+            notes = fixed.notes + sanitize(nb, self.assignment, self.ws.db_url, sid,
+                                           self.ws.config)
+        except (NotANotebook, NotGradable) as error:
             return self.commit(sub, str(error), save_zero(self.ws.db_url, sid), None, [])
         except SanitizeError as error:
             status = f"not gradable: nbgrader rejected the cell metadata ({error})"
             return self.commit(sub, status, save_zero(self.ws.db_url, sid), None, [])
-        return _Job(sub, nb, notes)
+        except Exception as error:  # one unreadable notebook never stops the batch
+            status = f"not gradable: {type(error).__name__}: {_first_line(error)}"
+            return self.commit(sub, status, save_zero(self.ws.db_url, sid), None, [])
+        return _Job(sub, nb, notes, fixed.status)
 
     # ------------------------------------------------------------------ running
     def run(self, pending: Iterator[_Job], total: int, jobs: int, limits: Limits,
@@ -323,12 +362,22 @@ class _Grader:
                        f"error: {type(error).__name__}: {line} (run again to retry)")
         result: Execution
         cap_points = {g: cap[0] for g, cap in found_caps.items()}
-        points, lowered = save(result.notebook, self.ws.db_url, sub.student_id,
-                               self.ws.config, caps=cap_points)
+        try:
+            points, lowered = save(result.notebook, self.ws.db_url, sub.student_id,
+                                   self.ws.config, caps=cap_points)
+        except Exception as error:  # one notebook nbgrader cannot score never stops the batch
+            return Row(sub.student_id, None, self.assignment.max_score,
+                       f"error: {type(error).__name__}: {_first_line(error)} (run again to retry)")
         reasons = list(dict.fromkeys(found_caps[g][1] for g in lowered))
         messages = {g: found_caps[g][-1] for g in lowered}
-        status = "; ".join(result.problems + reasons) or "graded"
+        repaired = [job.repaired] if job.repaired else []
+        status = "; ".join(result.problems + reasons + repaired) or "graded"
         return self.commit(sub, status, points, result.notebook, list(job.notes), messages)
+
+
+def _first_line(error: Exception) -> str:
+    line = (str(error).strip().splitlines() or [""])[0]
+    return line if len(line) <= 150 else line[:147] + "..."
 
 
 def _safe(sub: Submission) -> bool:

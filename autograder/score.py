@@ -625,9 +625,7 @@ def failure_message(cell: NotebookNode | None, gc: GradeCell, earned: float) -> 
                 # Only the first line: a multi-line message (numpy.testing's, say) can list the
                 # hidden inputs and expected arrays.
                 evalue = next((s for s in evalue.splitlines() if s.strip()), "")
-            evalue = " ".join(evalue.split())
-            if len(evalue) > 300:
-                evalue = evalue[:297] + "..."
+            evalue = _shorten(_diagnosed(" ".join(evalue.split())))
             return f"{out.ename}: {evalue}" if evalue else str(out.ename)
     for out in cell.get("outputs", []):
         if out.output_type == "stream" and out.name == "stderr":
@@ -638,3 +636,22 @@ def failure_message(cell: NotebookNode | None, gc: GradeCell, earned: float) -> 
     if earned > 0:
         return "partial credit"
     return "no points"
+
+
+def _diagnosed(message: str) -> str:
+    """A visible test's message with the known mistake it shows, if any (solutions.mistakes);
+    a hidden check's message carries its diagnosis already."""
+    from solutions import mistakes
+
+    return mistakes.annotate_visible(message)
+
+
+def _shorten(message: str, limit: int = 300) -> str:
+    """At most `limit` characters (plus the known mistake's name and hint, kept whole)."""
+    from solutions import mistakes
+
+    found = mistakes.read(message)
+    text, tail = (found[0], message[len(found[0]):]) if found else (message, "")
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text + tail

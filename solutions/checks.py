@@ -75,12 +75,20 @@ class Call:
     numerical_derivative's `f`, the name of a function in SAFE_FUNCTIONS. `kwargs` holds floats.
     `context` is for `verify` only and is never passed to learner code (e.g. the z from which an
     activation a was computed).
+
+    Other assignments may also pass strings (e.g. an activation's name) and dicts of float
+    arrays (a network's parameters), and may set `stand_ins`: a name in the learner's namespace
+    -> the value a stand-in function returns, whatever it is called with. During the call that
+    name is bound to the stand-in (e.g. `backward_propagation` returning planted gradients, to
+    see whether the learner's `gradient_check` notices), and restored afterwards.
+    solutions/plain.py says how all of this crosses the sandbox boundary as named arrays.
     """
 
     function: str
     args: tuple
     kwargs: dict = field(default_factory=dict)
     context: dict = field(default_factory=dict)
+    stand_ins: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,16 +150,16 @@ POLICIES = ("course", "subgradient")
 POLICY_VARIABLE = "ACTIVATION_KINK_POLICY"
 
 _VALUE_TOLERANCE_TEXT = (
-    "Judged on shape and value, to 1e-9 relative or 1e-15 absolute (1e-6 for float32 input)."
+    "Your values must match to 1e-9 relative or 1e-15 absolute (1e-6 when z is a float32 array)."
 )
 _F64_TOLERANCE_TEXT = (
-    "Judged on shape and value, to 1e-9 relative or 1e-15 absolute (1e-6 for float32 input): "
-    "a(1 - a) and 1 - tanh(z)**2 cannot resolve slopes below about 1e-16, so nothing finer "
-    "is asked."
+    "Your values must match to 1e-9 relative or 1e-15 absolute (1e-6 for float32 input). Near "
+    "the flat ends a(1 - a) cannot show slopes below about 1e-16, so nothing finer is asked."
 )
+_TANH_TOLERANCE_TEXT = _F64_TOLERANCE_TEXT.replace("a(1 - a)", "1 - a**2")
 _EXACT_TOLERANCE_TEXT = (
-    "Judged on shape and value, to 1e-9 relative (1e-6 for float32 input); a right formula "
-    "gives these values exactly."
+    "Your values must match to 1e-9 relative (1e-6 for float32 input); the right formula gives "
+    "them exactly."
 )
 
 
@@ -171,13 +179,17 @@ def kink_policy() -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _prepare(arg):
+def _prepare(arg, *, names_are_functions=True):
     if isinstance(arg, str):
+        if not names_are_functions:
+            return arg
         if arg not in SAFE_FUNCTIONS:
             raise KeyError(f"{arg!r} is not one of the safe functions {sorted(SAFE_FUNCTIONS)}")
         return SAFE_FUNCTIONS[arg]
     if isinstance(arg, np.ndarray):
         return arg.copy()
+    if isinstance(arg, dict):  # a dict of arrays (parameters): the learner gets private copies
+        return {key: _prepare(value, names_are_functions=False) for key, value in arg.items()}
     return arg
 
 
@@ -185,23 +197,54 @@ def _after(prepared, original):
     return original if isinstance(original, str) else prepared
 
 
-def execute_call(call: Call, namespace: Mapping[str, Any]) -> CallResult:
+def execute_call(
+    call: Call, namespace: Mapping[str, Any], *, names_are_functions: bool = True
+) -> CallResult:
     """Call `namespace[call.function]` on private copies of the call's arguments.
 
     Never raises for the learner's sake: a missing function or an exception becomes
-    `CallResult.error`. Callers silence warnings and stderr (see `run_check`).
+    `CallResult.error`. Callers silence warnings and stderr (see `run_check`). A string
+    argument names a SAFE_FUNCTIONS entry unless `names_are_functions` is False (then it is
+    passed as it is, e.g. an activation's name).
     """
-    args = tuple(_prepare(arg) for arg in call.args)
-    kwargs = {key: _prepare(value) for key, value in call.kwargs.items()}
+    args = tuple(_prepare(arg, names_are_functions=names_are_functions) for arg in call.args)
+    kwargs = {key: _prepare(value, names_are_functions=names_are_functions)
+              for key, value in call.kwargs.items()}  # fmt: skip
     function = namespace.get(call.function)
     if not callable(function):
         return CallResult(None, call.args, f"NameError: name {call.function!r} is not defined")
-    try:
-        value = function(*args, **kwargs)
-    except Exception as error:  # noqa: BLE001 - any learner error is a result, not a crash
-        message = f"{type(error).__name__}: {error}".rstrip(": ")
-        return CallResult(None, _args_after(args, call), _shorten(message, 200))
+    with _standing_in(call.stand_ins, namespace):
+        try:
+            value = function(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - any learner error is a result, not a crash
+            message = f"{type(error).__name__}: {error}".rstrip(": ")
+            return CallResult(None, _args_after(args, call), _shorten(message, 200))
     return CallResult(value, _args_after(args, call))
+
+
+@contextlib.contextmanager
+def _standing_in(stand_ins: dict, namespace):
+    """Bind each name in `stand_ins` to a function returning (a copy of) its value, then put
+    back what was there. The namespace is the learner's globals(), which their functions read."""
+    if not stand_ins:
+        yield
+        return
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in stand_ins}
+
+    def stand_in(value):
+        return lambda *args, **kwargs: _prepare(value, names_are_functions=False)
+
+    try:
+        for name, value in stand_ins.items():
+            namespace[name] = stand_in(value)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def _args_after(args, call):
@@ -224,18 +267,29 @@ def seed(grade_id: str) -> int:
     return zlib.crc32(grade_id.encode())
 
 
-def run_check(grade_id: str, namespace: Mapping[str, Any]) -> None:
+def run_check(
+    grade_id: str,
+    namespace: Mapping[str, Any],
+    table: Mapping[str, Check] | None = None,
+    *,
+    names_are_functions: bool = True,
+) -> None:
     """Run one check against the learner's functions in `namespace` (pass ``globals()``).
 
+    `table` is the assignment's CHECKS (default: this module's, the first assignment's).
     Raises AssertionError with a learner-facing message when the check fails.
     """
     __tracebackhide__ = True  # noqa: F841 - IPython and pytest hide this frame
-    if grade_id not in CHECKS:
-        raise KeyError(f"no check named {grade_id!r}; known: {', '.join(CHECKS)}")
-    check = CHECKS[grade_id]
+    table = CHECKS if table is None else table
+    if grade_id not in table:
+        raise KeyError(f"no check named {grade_id!r}; known: {', '.join(table)}")
+    check = table[grade_id]
     with quiet():
         calls = check.calls(np.random.default_rng(seed(grade_id)))
-        results = [execute_call(call, namespace) for call in calls]
+        results = [
+            execute_call(call, namespace, names_are_functions=names_are_functions)
+            for call in calls
+        ]
         message = check.verify(calls, results)
     if message:
         raise AssertionError(message)
@@ -668,7 +722,28 @@ _checks: list[Check] = []
 
 
 def _add(grade_id, function, description, calls, verify, *, hidden=True, tolerance=""):
-    _checks.append(Check(grade_id, function, description, calls, verify, hidden, tolerance))
+    _checks.append(Check(grade_id, function, description, calls, _diagnosing(verify), hidden,
+                         tolerance))
+
+
+def _diagnosing(verify):
+    """verify(), plus the name and hint of the known mistake (solutions/mistakes.py) that
+    reproduces the learner's results, when exactly one does. Both runners (the kernel's
+    run_check and the clean room) judge through this."""
+
+    def judged(calls: list[Call], results: list[CallResult]) -> str | None:
+        message = verify(calls, results)
+        if message:
+            try:
+                from solutions import mistakes
+
+                message = mistakes.annotate(message, calls, results)
+            except Exception:  # noqa: BLE001 - without its diagnosis, the message still stands
+                pass
+        return message
+
+    judged.__wrapped__ = verify  # the message as it is without a diagnosis (tests compare)
+    return judged
 
 
 def _activation_checks(
@@ -735,7 +810,7 @@ _activation_checks(
     visible_values=lambda rng: _fixed("tanh_derivative", 10.0, -10.0, 0.0, [-1.0, 0.0, 1.0]),
     draw=_normal(),
     extremes=True,
-    tolerance=_F64_TOLERANCE_TEXT,
+    tolerance=_TANH_TOLERANCE_TEXT,
 )
 _activation_checks(
     "tanh_derivative_from_activation",
@@ -744,7 +819,7 @@ _activation_checks(
     ),
     draw=_uniform(-1.0, 1.0),
     extremes=False,
-    tolerance=_F64_TOLERANCE_TEXT,
+    tolerance=_TANH_TOLERANCE_TEXT,
 )
 _add(
     "tanh_derivative_from_activation_matches_z_form",
@@ -752,7 +827,7 @@ _add(
     "tanh_derivative_from_activation(np.tanh(z)) equals tanh'(z) (hidden test).",
     lambda rng: _from_activation("tanh_derivative_from_activation", np.tanh, rng),
     _value_verify(),
-    tolerance=_F64_TOLERANCE_TEXT,
+    tolerance=_TANH_TOLERANCE_TEXT,
 )
 
 # Part C and D: ReLU and Leaky ReLU. Their `_inputs` checks include the extremes, never 0.
@@ -791,7 +866,7 @@ def _piecewise_checks(name: str, derivative: bool, alpha_kwargs: dict | None):
             return calls + [Call(name, (-math.inf,), {"alpha": 0.1})]
 
         _add(f"{name}_custom_alpha", name,
-             f"{name} uses the alpha it is given, not 0.01.",
+             f"{name} uses the alpha it is given, not 0.01 (and a hidden test).",
              custom_alpha, _value_verify(hint), tolerance=_EXACT_TOLERANCE_TEXT)  # fmt: skip
     if derivative:
 
@@ -805,7 +880,8 @@ def _piecewise_checks(name: str, derivative: bool, alpha_kwargs: dict | None):
 
         convention = "alpha" if leaky else "0"
         _add(f"{name}_at_zero", name,
-             f"{name} gives {convention} at z = 0 and -0.0, the course's convention.",
+             f"{name} gives {convention} at z = 0 and -0.0, the course's convention "
+             "(and a hidden test).",
              at_zero, _value_verify(hint), tolerance=_EXACT_TOLERANCE_TEXT)  # fmt: skip
 
     def keeps_input(rng):
@@ -815,7 +891,7 @@ def _piecewise_checks(name: str, derivative: bool, alpha_kwargs: dict | None):
     _add(
         f"{name}_keeps_input",
         name,
-        f"{name} returns the right values and leaves the array passed in unchanged.",
+        f"{name} returns the right values and leaves the array passed in unchanged (hidden test).",
         keeps_input,
         _value_verify(hint, judge_input=True),
         tolerance=_EXACT_TOLERANCE_TEXT,

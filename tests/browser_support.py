@@ -177,9 +177,12 @@ def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=1))
 
 
-def start_lab(root: Path, home: Path) -> LabServer:
+def start_lab(root: Path, home: Path, *, via_make: bool = False) -> LabServer:
     """Start JupyterLab serving `root`, with every Jupyter directory inside `home`.
 
+    ``via_make=True`` starts it the way a learner does, with `make lab` run in `root` (the
+    repository): the Makefile chooses the server's root and the notebook; only the address, the
+    token and the Jupyter directories come from here.
     Waits until the server answers; raises RuntimeError with the server's log otherwise.
     """
     config_dir = home / "jupyter-config"
@@ -208,19 +211,21 @@ def start_lab(root: Path, home: Path) -> LabServer:
     )
     port = free_port()
     token = secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
+    options = [
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
     ]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
+    if via_make:
+        # -o: the copy's .venv is this one, already set up; `make lab` must not rebuild it.
+        command = ["make", "--no-print-directory", "-o", ".venv/.installed", "lab",
+                   f"LAB_ARGS={' '.join(options)}"]
+    else:
+        command = [sys.executable, "-m", "jupyterlab", *options, f"--ServerApp.root_dir={root}"]
+        if os.geteuid() == 0:
+            command.append("--allow-root")
     log_path = home / "jupyterlab.log"
     log_file = log_path.open("w")
     process = subprocess.Popen(

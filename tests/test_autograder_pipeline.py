@@ -101,11 +101,17 @@ EXPECTED = {
     "untouched": ("graded", [0, 0, 0, 0]),  # stubs raise NotImplementedError
     "syntax_error": ("graded", [0, 0, 1, 3]),  # double is never defined; square still counts
     "not_json": ("not a notebook: the file is not JSON", [0, 0, 0, 0]),
-    "wrong_name": ("no activation_derivatives.ipynb (found my_homework.ipynb)", [0, 0, 0, 0]),
-    "deleted_tests": ("graded", [1, 2, 1, 3]),  # restored cells pass on a correct answer
+    # Correct work under another name is graded, with a note (issue 12, target 9).
+    "wrong_name": ("graded; graded under another name (my_homework.ipynb)", [1, 2, 1, 3]),
+    # restored cells pass on a correct answer
+    "deleted_tests": ("repaired: 2 deleted cells put back", [1, 2, 1, 3]),
     "edited_tests": ("graded", [1, 0, 1, 3]),  # 2*abs(x) fails the restored hidden test
-    "edited_metadata": ("graded", [1, 2, 1, 0]),  # points reset; x*abs(x) fails square(-4)
-    "duplicated_cells": ("graded", [1, 0, 1, 3]),  # the emptied copy gets the real source back
+    # points reset, the renamed and emptied hidden test put back; x*abs(x) fails square(-4)
+    "edited_metadata": ("repaired: nbgrader metadata restored on 1 cell, 1 deleted cell put "
+                        "back, made-up nbgrader metadata removed from 1 cell", [1, 2, 1, 0]),
+    # the last definition of double counts; the emptied copy of the hidden test grades nothing
+    "duplicated_cells": ("repaired: 1 duplicated cell resolved (the last copy counts)",
+                         [1, 0, 1, 3]),
     "changed_kernelspec": ("graded", [1, 2, 1, 3]),
     "infinite_loop": ("timed out in double", [0, 0, 1, 3]),  # square's cells still run
     "sys_exit": ("stopped by sys.exit in cell 8", [1, 2, 0, 0]),  # square_of_three is cell 8
@@ -259,7 +265,8 @@ def test_results_json_follows_gradescope_schema(batch):
 def test_summary_counts_statuses_and_scores(batch):
     result, _, _ = batch
     assert "students: 15" in result.summary
-    assert any(line.split() == ["graded", "10"] for line in result.summary.splitlines())
+    # 8 plainly graded; deleted_tests, edited_metadata and duplicated_cells were repaired first
+    assert any(line.split() == ["graded", "8"] for line in result.summary.splitlines())
     assert "tests most often failed:" in result.summary
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import browser_support as bs
@@ -281,3 +282,78 @@ def test_source_notebook_run_all_passes_every_test_cell_and_renders_the_figures(
     bs.hide_side_panels(page)
     bs.scroll_cell_to_top(page, heading_before(saved, first_cell_with_image(shown)))
     page.screenshot(path=screenshot_dir / "source_notebook_run_all.png")
+
+
+def test_make_lab_serves_the_course_root_and_opens_the_learners_notebook_without_errors(
+    browser, page, tmp_path_factory
+):
+    # `make lab` runs in a copy of the course (its files, with their times, so the copy's
+    # `make setup` is up to date; .venv is this one), so nothing it does can touch the checkout.
+    course = tmp_path_factory.mktemp("make-lab-course")
+    for name in ("Makefile", "requirements.txt", "requirements-sandbox.txt", "pyproject.toml",
+                 "nbgrader_config.py"):
+        shutil.copy2(bs.REPO / name, course / name)
+    for folder in ("source", "release"):
+        shutil.copytree(bs.REPO / folder, course / folder, copy_function=shutil.copy2)
+    (course / ".venv").symlink_to(Path(sys.prefix))
+    server = bs.start_lab(course, tmp_path_factory.mktemp("make-lab-home"), via_make=True)
+    try:
+        top = {item["name"] for item in server.api("contents")["content"]}
+        assert {"nbgrader_config.py", "source", "release"} <= top  # served from the course root
+        bs.open_notebook(page, server, RELEASE)
+        title = page.locator(f"{bs.NOTEBOOK_PANEL} .jp-MarkdownCell").first.inner_text()
+        assert "Derivatives of activation functions" in title
+        log = server.log_path.read_text(errors="replace")
+    finally:
+        server.stop()
+    errors = [line for line in log.splitlines() if line.startswith("[E ") or "ERROR" in line]
+    assert not errors, "\n".join(errors)
+    assert "is not a subdirectory of the notebook server root" not in log
+
+
+def test_correct_answers_saved_by_jupyterlab_are_graded_full_marks(page, lab, tmp_path):
+    """Issue 12: the release with correct answers, run and saved by the real JupyterLab (its own
+    nbformat, metadata and outputs), then graded by the pipeline as handed in."""
+    from autograder.pipeline import grade
+    from autograder.sandbox import sandbox_problem
+    from autograder.submissions import correct_answers, make_submission
+
+    if sandbox_problem() is not None:
+        pytest.skip(f"no sandbox: {sandbox_problem()}")
+    relpath = f"answered/{NOTEBOOK}"
+    (lab.root / relpath).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(make_submission(correct_answers()), str(lab.root / relpath))
+    saved, _ = run_notebook(page, lab, relpath)
+    assert not error_outputs(saved), error_outputs(saved)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(lab.root / relpath, subs / "learner.ipynb")
+    os.environ["PATH"] = f"{bs.REPO / '.venv' / 'bin'}:{os.environ['PATH']}"  # alembic
+    (row,) = grade(subs, tmp_path / "out", progress=False).rows
+    assert (row.score, row.status) == (row.max_score, "graded"), row.status
+
+
+def test_a_failing_visible_test_shows_one_line_with_the_call_and_a_hint(
+    page, lab, screenshot_dir
+):
+    # A learner whose relu uses Python's `if` (right on one number, wrong on an array).
+    from autograder.submissions import correct_answers, make_submission
+
+    relpath = f"mistake/{ASSIGNMENT}.ipynb"
+    answers = {**correct_answers(), "relu": "if z > 0:\n    return z\nreturn 0.0"}
+    (lab.root / "mistake").mkdir(exist_ok=True)
+    nbformat.write(make_submission(answers), lab.root / relpath)
+    saved, shown = run_notebook(page, lab, relpath)
+
+    index = next(i for i, c in enumerate(saved.cells)
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_values")
+    (text,) = shown[index]["errors"]
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, f"the failing test shows {len(lines)} lines, not its message: {text}"
+    assert lines[0].startswith(
+        "Test failed: relu(np.array([-3.0, -1.0, 2.0, 5.0])) raised ValueError."), lines[0]
+    assert "np.where" in lines[0] and "a.any()" not in lines[0]
+
+    bs.hide_side_panels(page)
+    bs.scroll_cell_to_top(page, index)
+    page.screenshot(path=screenshot_dir / "visible_test_failure.png")

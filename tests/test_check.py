@@ -10,10 +10,20 @@ from nbformat.v4 import new_code_cell, new_notebook
 from autograder import check
 from autograder.submissions import (
     COMMON_MISTAKES,
+    RELEASE,
     correct_answers,
+    delete_cell,
+    grade_cells,
     make_submission,
+    read_notebook,
     write_class,
 )
+
+# The release's stand-in for a hidden-only test cell prints this notice and tests nothing.
+HIDDEN_NOTICE = 'print("Hidden test: it runs when your notebook is graded.")'
+RELEASE_TESTS = grade_cells(read_notebook(RELEASE))
+HIDDEN_ONLY = sum(HIDDEN_NOTICE in c.source for c in RELEASE_TESTS.values())
+VISIBLE = len(RELEASE_TESTS) - HIDDEN_ONLY
 
 
 def _run(nb, tmp_path, **kwargs):
@@ -78,8 +88,45 @@ def test_hidden_tests_are_cut_out_and_hidden_only_cells_are_counted_not_run():
     assert "solutions" not in nb.cells[1].source
 
 
+def test_the_releases_hidden_test_stand_ins_are_counted_hidden_never_run_or_passed():
+    functions, tests, hidden_only = check.plan(read_notebook(RELEASE))
+    assert HIDDEN_ONLY > 0 and VISIBLE > 0  # the release has both kinds
+    assert (hidden_only, len(tests)) == (HIDDEN_ONLY, VISIBLE)
+    assert all(HIDDEN_NOTICE not in read_notebook(RELEASE).cells[i].source for i in tests)
+
+
+def test_a_stripped_notebook_is_repaired_as_grading_repairs_it_and_says_so():
+    nb = make_submission(correct_answers())
+    for cell in nb.cells:
+        cell.metadata = {}  # a Google Colab save
+    fixed, changes, why_not = check.repaired(nb)
+    assert why_not == "" and changes.startswith("nbgrader metadata restored on ")
+    functions, tests, hidden_only = check.plan(fixed)
+    assert (len(functions), len(tests), hidden_only) == (10, VISIBLE, HIDDEN_ONLY)
+
+
+def test_another_notebook_is_refused_with_the_reason(tmp_path):
+    nb = new_notebook(cells=[new_code_cell("def softmax(z):\n    return z")])
+    status, text = _run(nb, tmp_path)
+    assert status == 1
+    assert "has no visible tests to run" in text
+    assert "no cell defines any of this assignment's functions" in text
+
+
 def test_not_implemented_reads_as_not_written_yet():
     assert "not written yet" in check.describe_error("NotImplementedError", "")
+
+
+def test_a_name_error_says_to_import_a_module_or_to_run_the_defining_cell():
+    module = check.describe_error("NameError", "name 'math' is not defined")
+    assert "`import math`" in module and "run" not in module
+    own = check.describe_error("NameError", "name 'sigmoid' is not defined")
+    assert "run the cell that defines it" in own and "if it is a module, import it" in own
+
+
+def test_a_failing_tests_message_comes_without_the_exception_name():
+    text = check.describe_error("AssertionError", "relu(-2.0) returned 1.0 (expected 0.0).")
+    assert text == "relu(-2.0) returned 1.0 (expected 0.0)."
 
 
 def test_long_failure_messages_are_cut_to_one_short_line():
@@ -125,6 +172,20 @@ def test_correct_submission_passes_with_exit_status_0(tmp_path):
     assert status == 0, text
     assert "FAIL" not in text
     assert "10 of 10 functions pass all their visible tests" in text
+    assert f"{VISIBLE} visible tests passed; {HIDDEN_ONLY} hidden tests run" in text
+    assert "Repaired" not in text  # nothing to repair in an intact notebook
+
+
+@pytest.mark.slow
+def test_a_colab_save_of_correct_answers_passes_after_the_same_repair_as_grading(tmp_path):
+    nb = delete_cell(make_submission(correct_answers()), "sigmoid_values")  # one test deleted
+    for cell in nb.cells:
+        cell.metadata = {}  # and Colab keeps no nbgrader metadata
+    status, text = _run(nb, tmp_path)
+    assert status == 0, text
+    assert "Repaired first, as grading will repair it: nbgrader metadata restored on" in text
+    assert "1 deleted cell put back" in text
+    assert f"{VISIBLE} visible tests passed; {HIDDEN_ONLY} hidden tests run" in text
 
 
 @pytest.mark.slow
@@ -135,6 +196,9 @@ def test_untouched_submission_fails_with_exit_status_1_naming_every_function(tmp
         assert f"FAIL  {name} " in text, name
     assert "not written yet" in text
     assert "0 of 10 functions pass" in text
+    # The hidden tests' stand-ins print a notice: they are not passes.
+    assert f"0 visible tests passed; {HIDDEN_ONLY} hidden tests run when your work is graded" \
+        in text
 
 
 @pytest.mark.slow
@@ -191,3 +255,33 @@ def test_a_test_that_writes_to_stderr_fails_as_it_would_when_graded(tmp_path):
     failed = [line.split()[1] for line in text.splitlines() if line.startswith("  FAIL")]
     assert failed == ["relu"], text
     assert "wrote to stderr" in text and "careful" in text
+
+
+def test_tests_are_listed_under_their_function_when_one_cell_answers_them_all():
+    nb = make_submission(correct_answers())
+    for cell in nb.cells:
+        cell.metadata = {}
+    nb.cells.append(new_code_cell("\n\n".join(  # every answer again, in one cell at the end
+        c.source for c in nb.cells if c.source.startswith("def "))))
+    fixed, _, _ = check.repaired(nb)
+    functions, tests, _ = check.plan(fixed, tuple(correct_answers()))
+    assert list(functions) == list(correct_answers())
+    assert sum(len(f.tests) for f in functions.values()) == VISIBLE
+
+
+@pytest.mark.slow
+def test_a_known_mistake_is_named_with_its_hint_under_the_failing_test(tmp_path):
+    answers = {**correct_answers(), "sigmoid_derivative": "return z * (1 - z)",
+               "relu": "if z > 0:\n    return z\nreturn 0.0",
+               "sigmoid": "return 2 / (1 + np.exp(-z))"}  # the last: in no catalogue entry
+    status, text = _run(make_submission(answers), tmp_path)
+    assert status == 1
+    lines = text.splitlines()
+    at = lines.index("        sigmoid_derivative_values: sigmoid_derivative(10.0) returned -90.0 "
+                     "(expected 4.5395807735951673e-05).")
+    assert lines[at + 1].startswith("          Likely mistake: the a-form applied to z — ")
+    assert ("        relu_values: relu(np.array([-3.0, -1.0, 2.0, 5.0])) raised ValueError. "
+            "Python's `if` looks at one number; on an array use np.where or np.maximum.") in lines
+    assert "a.any()" not in text
+    at = lines.index("        sigmoid_values: sigmoid(0.0) returned 1.0 (expected 0.5).")
+    assert not lines[at + 1].strip().startswith("Likely mistake")  # unknown: today's message

@@ -1,9 +1,12 @@
 """The adversarial corpus (tests/adversarial/): no attack earns more in the clean room than an
 honest submission whose functions all return zeros, every run ends within its time bound, and
-honest code still passes."""
+honest code still passes. The cheats that abuse notebook repair (tests/adversarial/repair/) are
+graded through the whole pipeline and earn no more than all zeros either."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import subprocess
 import sys
 import time
@@ -14,7 +17,12 @@ import pytest
 
 from autograder.cleanroom import apply_cap, cleanroom_scores
 from autograder.sandbox import sandbox_problem
-from autograder.submissions import insert_cell, single_cell_submission
+from autograder.submissions import (
+    correct_answers,
+    insert_cell,
+    make_submission,
+    single_cell_submission,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -124,3 +132,52 @@ def test_code_right_only_when_not_graded_is_capped_by_the_in_kernel_zero():
     grade_id = "relu_derivative_inputs"
     points, reasons = apply_cap({grade_id: 0.0}, outcomes, {grade_id: 1})
     assert points == {grade_id: 0.0} and reasons == {}
+
+
+# --------------------------------------------------------------------------------------------
+# Cheats that abuse repair (issue 12): forged metadata, disguised cells, pasted docstrings
+# --------------------------------------------------------------------------------------------
+
+REPAIR_CHEATS = sorted(p.stem for p in (CORPUS / "repair").glob("*.py"))
+
+
+def repair_cheat(name: str):
+    """The `build(notebook) -> notebook` of tests/adversarial/repair/<name>.py."""
+    spec = importlib.util.spec_from_file_location(f"repair_cheat_{name}",
+                                                  CORPUS / "repair" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build
+
+
+@pytest.fixture(scope="module")
+def repair_batch(tmp_path_factory):
+    """Every repair cheat (each built on the all-zeros answers), the all-zeros submission and an
+    honest one, graded as one batch by the pipeline (sandboxed kernels, clean room on)."""
+    from autograder.pipeline import grade
+
+    os.environ["PATH"] = f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}"  # nbgrader's alembic
+    zeros = (CORPUS / "honest_all_zeros.py").read_text()
+    notebooks = {"honest": make_submission(correct_answers()),
+                 "honest_all_zeros": single_cell_submission(zeros)}
+    for name in REPAIR_CHEATS:
+        notebooks[name] = repair_cheat(name)(single_cell_submission(zeros))
+    root = tmp_path_factory.mktemp("repair-cheats")
+    (root / "subs").mkdir()
+    for sid, nb in notebooks.items():
+        nbformat.write(nb, str(root / "subs" / f"{sid}.ipynb"))
+    result = grade(root / "subs", root / "out", progress=False)
+    return {row.student_id: row for row in result.rows}
+
+
+@pytest.mark.parametrize("name", REPAIR_CHEATS)
+def test_a_cheat_that_abuses_repair_earns_nothing(repair_batch, name):
+    zeros, cheat = repair_batch["honest_all_zeros"], repair_batch[name]
+    above = {g: p for g, p in cheat.points.items() if p > zeros.points.get(g, 0.0)}
+    assert above == {}, cheat.status
+    assert cheat.score <= zeros.score
+
+
+def test_the_honest_learner_graded_with_the_repair_cheats_keeps_full_marks(repair_batch):
+    honest = repair_batch["honest"]
+    assert (honest.score, honest.status) == (honest.max_score, "graded")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import sqlite3
@@ -91,6 +92,10 @@ def test_grading_exits_0_even_when_every_learner_scores_0(tmp_path, capsys, cour
     out = capsys.readouterr().out
     assert code == 0
     assert "mean score: 0.00 / 7" in out and "grades.csv" in out
+    # Which bubblewrap ran the learners' code is printed and recorded in the workspace.
+    record = json.loads((tmp_path / "out" / ".autograder" / "sandbox.json").read_text())
+    assert record["sandboxed"] is True
+    assert f"sandbox:  {record['summary']}" in out and record["bubblewrap"]["path"] in out
 
 
 def _run_cli(subs: Path, out: Path, course: Path) -> subprocess.Popen:
@@ -166,3 +171,72 @@ def _graded_reused(stdout: str) -> tuple[int, int]:
     line = next(x for x in stdout.splitlines() if x.startswith("this run: "))
     words = line.replace(",", "").split()  # "this run: graded 4 unchanged since the last run 2"
     return int(words[3]), int(words[-1])
+
+
+@pytest.mark.slow
+def test_a_canvas_download_with_a_roster_is_graded_end_to_end_in_the_sandbox(tmp_path, course,
+                                                                           release):
+    """`python -m autograder grade canvas.zip --roster roster.csv`, with the real sandbox: the
+    user ids are mapped, the latest upload and the browser-renamed notebook get full marks,
+    and every file that was not graded is printed and written to unused_files.csv."""
+    import zipfile
+
+    correct, untouched = write(answer(release)), write(release)
+    files = {
+        "smithjane_1001_50001_activation_derivatives.ipynb": correct,
+        "garciamaria_LATE_1003_50003_activation_derivatives (1).ipynb": correct,
+        "leetom_1004_50004_activation_derivatives.ipynb": untouched,  # the first upload
+        "leetom_1004_50110_activation_derivatives-1.ipynb": correct,  # uploaded again
+        "nguyenan_1005_50005_notes.pdf": b"%PDF-1.4",
+    }
+    subs = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(subs, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("lms_id,student_id\n1001,s001\n1003,s003\n1004,s004\n2000,s200\n")
+    out = tmp_path / "out"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
+         "--course", str(course), "--roster", str(roster), "--no-progress", "--timeout", "5"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    record = json.loads((out / ".autograder" / "sandbox.json").read_text())
+    assert record["sandboxed"] is True  # the real sandbox ran the learners' notebooks
+    renamed = "graded under another name (activation_derivatives (1).ipynb)"
+    assert _scores(out) == {
+        "s001": ("graded", MAX_SCORE),
+        "s003": (f"graded; {renamed}", MAX_SCORE),
+        "s004": ("graded", MAX_SCORE),  # the -1 upload, not the untouched first one
+        "1005": ("no notebook handed in (found notes.pdf)", 0.0),
+    }
+    lines = done.stdout.splitlines()
+    assert "collected: a Canvas download, 4 student(s)" in lines
+    assert ("  roster: 1 student(s) of the download are not in it and keep the download's id: "
+            "1005") in lines
+    assert "  roster: 1 row(s) matched no submission: 2000 (s200)" in lines
+    assert ("  leetom_1004_50004_activation_derivatives.ipynb [s004]: an older upload of "
+            "activation_derivatives.ipynb (graded the newer one)") in lines
+    assert "  nguyenan_1005_50005_notes.pdf [1005]: not a notebook" in lines
+    with open(out / "unused_files.csv", newline="") as f:
+        assert list(csv.reader(f)) == [
+            ["path", "student_id", "reason"],
+            ["leetom_1004_50004_activation_derivatives.ipynb", "s004",
+             "an older upload of activation_derivatives.ipynb (graded the newer one)"],
+            ["nguyenan_1005_50005_notes.pdf", "1005", "not a notebook"]]
+    learner = (out / "feedback" / "s003" / "activation_derivatives.html").read_text()
+    assert "activation_derivatives (1).ipynb was graded" in learner
+
+
+def test_a_bad_roster_exits_2_naming_the_line(tmp_path, capsys, course):
+    subs = _class(tmp_path / "subs", {"a": b"{}"})
+    roster = tmp_path / "roster.csv"
+    roster.write_text("lms_id,student_id\na,not an id\n")
+    code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--course", str(course),
+                 "--roster", str(roster), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == USAGE_ERROR and "line 2: 'not an id' is not a student id" in err
+    assert err.count("\n") == 1

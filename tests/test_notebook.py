@@ -292,5 +292,121 @@ def test_the_instructor_setting_decides_whether_one_at_zero_is_accepted(
     assert [meta(c)["grade_id"] for c in graded if errors(c)] == failing
     for cell in graded:
         if errors(cell):
-            assert "returned 1.0; expected" in errors(cell)[0].evalue
+            assert "returned 1.0 (expected" in errors(cell)[0].evalue  # the visible part
             assert "This course uses" in errors(cell)[0].evalue
+
+
+# --------------------------------------------------------------------------------------------
+# The visible tests speak to the learner (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_grade_cell_says_whether_part_of_it_is_hidden():
+    for cell in grade_cells(read()):
+        title = cell.source.splitlines()[0]
+        hidden = "### BEGIN HIDDEN TESTS" in cell.source
+        visible = "check(" in cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        if hidden and visible:
+            assert title.endswith('(and a hidden test)."""'), title
+            assert "More of this test is hidden" in cell.source  # said when the visible part passes
+        elif hidden:
+            assert title.endswith('(hidden test)."""'), title
+        else:
+            assert "hidden" not in title, title
+
+
+def test_comments_in_test_cells_speak_of_their_own_function():
+    for cell in grade_cells(read()):
+        grade_id = meta(cell)["grade_id"]
+        comments = " ".join(line for line in cell.source.splitlines() if line.startswith("#"))
+        if grade_id.startswith("sigmoid"):
+            assert "tanh" not in comments, grade_id
+        if grade_id.startswith("tanh"):
+            assert "a(1 - a)" not in comments, grade_id
+        assert "Judged on" not in comments, grade_id
+
+
+def test_the_lesson_text_never_sends_the_learner_to_an_instructor_setting():
+    nb = read()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert "KINK_POLICY" not in cell.source, cell.id
+    setup = next(c for c in nb.cells if c.id == "setup").source
+    assert "Leave this line as it is." in setup
+
+
+def test_part_e_gives_a_verdict_for_every_relative_error():
+    markdown = " ".join(c.source for c in read().cells if c.cell_type == "markdown")
+    for verdict in ("below $10^{-7}$", "between $10^{-7}$ and $10^{-3}$", "above $10^{-3}$"):
+        assert verdict in markdown
+    assert "A forward difference lands here (about $10^{-6}$)" in markdown
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _outputs(nb, grade_id_or_id):
+    cell = next(c for c in nb.cells if meta(c).get("grade_id") == grade_id_or_id
+                or c.id == grade_id_or_id)  # fmt: skip
+    return cell.outputs
+
+
+@pytest.mark.slow
+def test_a_failing_visible_test_shows_the_call_and_a_hint_in_one_line(tmp_path, monkeypatch):
+    from autograder.submissions import correct_answers, make_submission
+
+    monkeypatch.setenv("ACTIVATION_KINK_POLICY", "course")
+    answers = {**correct_answers(),
+               "sigmoid": "import math\n\nreturn 1 / (1 + math.exp(-z))",
+               "relu": "if z > 0:\n    return z\nreturn 0.0",
+               "sigmoid_derivative": "return z * (1 - z)",
+               "tanh_derivative": "return 1 - math.tanh(z) ** 2"}  # math never imported there
+    nb = make_submission(answers)
+    execute(nb, tmp_path)
+
+    def failure(grade_id):
+        (error,) = [o for o in _outputs(nb, grade_id) if o.output_type == "error"]
+        assert error.ename == "AssertionError"  # nbgrader scores the cell 0, as before
+        lines = [ANSI.sub("", line) for line in error.traceback]
+        assert len(lines) == 1, lines  # the message alone: no frame of the helper's code
+        return lines[0]
+
+    relu = failure("relu_values")
+    assert relu.startswith("Test failed: relu(np.array([-3.0, -1.0, 2.0, 5.0])) raised ValueError")
+    assert "Python's `if` looks at one number" in relu and "np.where" in relu
+    assert "a.any()" not in relu  # numpy's advice, wrong for this mistake
+    sigmoid = failure("sigmoid_values")
+    assert "sigmoid(np.array([-1.0, 0.0, 1.0])) raised TypeError" in sigmoid
+    assert "np.exp" in sigmoid
+    tanh = failure("tanh_derivative_values")
+    assert "tanh_derivative(10.0) raised NameError: name 'math' is not defined" in tanh
+    assert "Import it at the top of your cell" in tanh
+    slope = failure("sigmoid_derivative_values")
+    assert slope == ("Test failed: sigmoid_derivative(10.0) returned -90.0 "
+                     "(expected 4.5395807735951673e-05).")
+
+
+@pytest.mark.slow
+def test_a_forward_difference_gets_a_verdict_and_a_consistent_corner_printout(tmp_path):
+    from autograder.submissions import correct_answers, make_submission
+
+    answers = {**correct_answers(), "numerical_derivative": "return (f(z + eps) - f(z)) / eps"}
+    nb = make_submission(answers)
+    execute(nb, tmp_path)
+    grid = next(c for c in nb.cells if c.source.startswith("Z_CHECK = "))
+    text = "".join(o.text for o in grid.outputs if o.output_type == "stream")
+    lines = text.strip().splitlines()
+    assert len(lines) == 4
+    for line in lines[:2]:  # sigmoid and tanh
+        # A forward difference is off by about eps * |g''| / 2: 1e-6 relative or so.
+        error = float(re.search(r"relative error (\S+)", line).group(1))
+        assert 1e-7 < error < 1e-3, line
+        assert line.endswith("close: is numerical_derivative a central difference?"), line
+    for line in lines[2:]:  # ReLU and Leaky ReLU are straight lines off the corner: exact
+        assert line.endswith("they agree"), line
+    corner = next(c for c in nb.cells if "central difference of ReLU at 0" in c.source)
+    printed = "".join(o.text for o in corner.outputs if o.output_type == "stream")
+    assert "central difference of ReLU at 0:  0.5" in printed
+    assert "your numerical_derivative(relu, 0.0): 1.0" in printed
+    after = nb.cells[nb.cells.index(corner) + 1].source
+    assert "0.5" in after and "printed 1.0 here" in after and "forward difference" in after

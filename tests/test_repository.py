@@ -13,6 +13,7 @@ TOOLING = {
     "pyproject.toml",
     "nbgrader_config.py",
     "requirements.txt",
+    "requirements-sandbox.txt",
     ".ci",
     "benchmarks",
     ".gitignore",
