@@ -293,6 +293,4 @@ SAVES: dict[str, tuple[Callable[[Answers], bytes], str]] = {
     "helper_cell": (helper_cell, "sigmoid_uses_math_exp"),
     "import_cell": (import_cell, "tanh_derivative_missing_square"),
 }
-# Saves whose answers sit in extra cells: full marks need the clean room to run those cells.
-NEEDS_EXTRA_CELLS = {"helper_cell", "import_cell"}
 

@@ -98,7 +98,9 @@ def _results(out: Path, student: str) -> dict:
 def test_correct_answer_written_anywhere_gets_full_marks(graded, student):
     rows, _ = graded
     row = rows[student]
-    assert (row.score, row.status) == (MAX_SCORE, "graded")
+    # The repair stage may recognise the new cell as the solution cell's last copy and say so.
+    assert row.score == MAX_SCORE and row.status.split(":")[0] in ("graded", "repaired"), row.status
+    assert "re-run" not in row.status
 
 
 @pytest.mark.parametrize("student", ["late_os_exit", "exit_in_solution_cell"])

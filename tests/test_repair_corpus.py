@@ -24,7 +24,7 @@ from autograder.sandbox import sandbox_problem
 from autograder.submissions import COMMON_MISTAKES, correct_answers, make_submission
 
 sys.path.insert(0, str(Path(__file__).parent))
-from notebook_saves import NEEDS_EXTRA_CELLS, SAVES  # noqa: E402
+from notebook_saves import SAVES  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,7 +33,6 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_SCORE = 35.0
-NEEDS_CLEANROOM = "needs the clean room to run extra cells (i12-cleanroom)"
 
 
 def _other_assignment() -> bytes:
@@ -75,9 +74,7 @@ def batch(tmp_path_factory):
     return {row.student_id: row for row in result.rows}, root / "out"
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=NEEDS_CLEANROOM, strict=False))
-    if n in NEEDS_EXTRA_CELLS else n for n in SAVES])
+@pytest.mark.parametrize("name", list(SAVES))
 def test_correct_answers_get_full_marks_however_the_notebook_was_saved(batch, name):
     rows, _ = batch
     row = rows[name]
