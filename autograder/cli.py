@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="CSV with columns lms_id,student_id: the id found in the download "
                         "(Canvas user id, Moodle participant id, Blackboard username, file or "
                         "folder name) -> the course's student id")
+    cluster = g.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                         help="grade on the Dask cluster of this scheduler: this process then "
+                              "only coordinates (workers run the notebooks, each sandboxed)")
+    cluster.add_argument("--scheduler-file", default=None, metavar="PATH",
+                         help="the same, with the scheduler's address read from the file that "
+                              "`dask scheduler --scheduler-file PATH` wrote (what a Slurm job "
+                              "shares)")
     g.add_argument("--course", type=Path, default=None,
                    help="course folder with nbgrader_config.py and source/ (default: this "
                         "repository)")
@@ -95,7 +103,8 @@ def _grade(args) -> int:
     try:
         result = grade(args.submissions, args.out, force=args.force, jobs=args.jobs,
                        timeout=args.timeout, unsafe=args.unsafe,
-                       progress=not args.no_progress, roster=args.roster, **course)
+                       progress=not args.no_progress, roster=args.roster,
+                       scheduler=args.scheduler, scheduler_file=args.scheduler_file, **course)
     except GradingError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return USAGE_ERROR

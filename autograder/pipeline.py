@@ -25,19 +25,17 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
-from . import analytics, cleanroom, feedback, sandbox
+from . import analytics, cleanroom, sandbox, unit
 from .collect import (
     ASSIGNMENT,
     NOTEBOOK,
@@ -48,20 +46,12 @@ from .collect import (
     collect_all,
     write_unused_csv,
 )
-from .execute import Cancelled, Execution, KernelManagerFactory, Limits, execute
-from .repair import NotGradable, Release, repair
+from .execute import Cancelled, KernelManagerFactory, Limits
+from .repair import Release
 from .report import Row, summary, write_csv
-from .score import (
-    Assignment,
-    NotANotebook,
-    SanitizeError,
-    outcomes,
-    parse_notebook,
-    sanitize,
-    save,
-    save_zero,
-    shared_gradebook,
-)
+from .runners import local
+from .score import Assignment, save_many, shared_gradebook
+from .unit import Work
 from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
 # Bump when a change to the grading logic must regrade every student in existing workspaces.
@@ -94,14 +84,6 @@ class BatchResult:
     analysis_seconds: float = 0.0  # writing item_analysis.csv and report.html
 
 
-@dataclass
-class _Job:
-    submission: Submission
-    notebook: NotebookNode
-    notes: list[str]
-    repaired: str = ""  # "repaired: ..." when repair changed the notebook (for the status)
-
-
 # One gradebook engine for the whole run (nbgrader opens the gradebook several times per
 # student), checkpointed and closed when the run ends, however it ends.
 @shared_gradebook()
@@ -119,8 +101,14 @@ def grade(
     caps: Caps | None = None,
     limits: Limits | None = None,
     roster: Path | None = None,
+    scheduler: str | None = None,
+    scheduler_file: str | None = None,
 ) -> BatchResult:
-    """Grade every submission in `submissions` into the workspace `out`."""
+    """Grade every submission in `submissions` into the workspace `out`.
+
+    Locally (`jobs` notebooks at a time on this machine), or on the Dask cluster whose scheduler
+    is at `scheduler` or in `scheduler_file`: this process then runs no learner code at all.
+    """
     if timeout <= 0:
         raise GradingError(f"--timeout must be a positive number of seconds, not {timeout:g}.")
     if jobs is not None and jobs < 1:
@@ -132,9 +120,30 @@ def grade(
         ws = Workspace(Path(out), Path(course))
     except (CollectError, WorkspaceError) as error:
         raise GradingError(str(error)) from None
-    # The sandbox check and the zygote's imports (seconds) overlap with building the workspace.
+    cluster = None
+    if scheduler is not None or scheduler_file is not None:
+        from .runners import dask as dask_runner
+
+        try:
+            cluster = dask_runner.connect(scheduler, scheduler_file)
+        except dask_runner.ClusterError as error:
+            raise GradingError(str(error)) from None
+    try:
+        return _grade(found, collected, ws, force=force, jobs=jobs, timeout=timeout,
+                      unsafe=unsafe, progress=progress, factory=kernel_manager_factory,
+                      caps=caps, limits=limits, cluster=cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, progress, factory,
+           caps, limits, cluster) -> BatchResult:
+    custom_factory = factory is not None
+    # The sandbox check and the zygote's imports (seconds) overlap with building the workspace;
+    # with a cluster, this process runs no learner code and starts no sandbox at all.
     starting = None
-    if kernel_manager_factory is None:
+    if factory is None and cluster is None:
         starting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-start")
         sandbox_ready = starting.submit(_sandbox_factory, ws, unsafe)
     try:
@@ -142,16 +151,17 @@ def grade(
     except WorkspaceError as error:
         raise GradingError(str(error)) from None
     finally:
-        factory = kernel_manager_factory or sandbox_ready.result()
         if starting is not None:
+            factory = sandbox_ready.result()
             starting.shutdown()
     write_unused_csv(ws.root / "unused_files.csv", collected.unused)
     assignment = Assignment.load(ws.root / "source" / ASSIGNMENT / NOTEBOOK, ws.release_notebook)
-    if caps is None:
-        caps = _default_caps(timeout)
     limits = limits or Limits(timeout=timeout)
     key_base = {"source": ws.source_hash(), "grader": GRADER_VERSION}
     grader = _Grader(ws, assignment, key_base, progress)
+    course = unit.Course.from_folder(ws.root, ASSIGNMENT, NOTEBOOK,
+                                     digest=f"{ws.source_hash()}-{GRADER_VERSION}")
+    options = unit.Options(limits, clean_room=caps is not False, unsafe=unsafe)
 
     rows: dict[str, Row] = {}
     to_grade = []
@@ -163,19 +173,35 @@ def grade(
             rows[sub.student_id] = row
     reused = len(found) - len(to_grade)
 
-    def jobs_to_run() -> Iterator[_Job]:
+    def work_to_run() -> Iterator[tuple[Submission, Work]]:
         """Each submission to run, prepared only when a worker is about to be free: the first
         notebooks run while the others are still being prepared."""
         for sub in to_grade:
-            job_or_row = grader.prepare(sub)
-            if isinstance(job_or_row, Row):
-                rows[sub.student_id] = job_or_row
+            work_or_row = grader.prepare(sub)
+            if isinstance(work_or_row, Row):
+                rows[sub.student_id] = work_or_row
             else:
-                yield job_or_row
+                yield sub, work_or_row
 
-    isolation = _record_sandbox(ws, factory, kernel_manager_factory is not None)
-    rows.update(grader.run(jobs_to_run(), len(to_grade), jobs or os.cpu_count() or 1, limits,
-                           factory, caps))
+    if cluster is None:
+        if caps is None:
+            caps = _default_caps(timeout)
+        unit.register_kit(course, options, unit.Kit(
+            assignment, grader.release, ws.db_url, ws.config, factory, caps or None))
+        isolation = _record_sandbox(ws, factory, custom_factory)
+        cancel = threading.Event()
+        grade_one = functools.partial(_grade_locally, course, options, cancel)
+        batches = functools.partial(local.run, grade_one, jobs=jobs or os.cpu_count() or 1,
+                                    cancel=cancel)
+    else:
+        from .runners import dask as dask_runner
+
+        isolation = _record_cluster(ws, cluster)
+        batches = functools.partial(dask_runner.run, cluster, unit.grade_submission, course,
+                                    key=lambda item: dask_runner.task_key(
+                                        item[0].student_id, item[0].sha256, course.digest),
+                                    args=lambda item: (item[1], options))
+    rows.update(grader.run(work_to_run(), len(to_grade), batches))
     ordered = [rows[s.student_id] for s in found]
     grade_ids = [c.grade_id for c in assignment.grade_cells]
     write_csv(ws.grades_csv, ordered, grade_ids)
@@ -187,6 +213,29 @@ def grade(
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
                        isolation, collected.layout, collected.unused, collected.notes,
                        time.perf_counter() - started)
+
+
+def _grade_locally(course: unit.Course, options: unit.Options, cancel: threading.Event,
+                   item: tuple[Submission, Work]) -> unit.Graded:
+    return unit.grade_submission(course, item[1], options, cancel)
+
+
+def _record_cluster(ws: Workspace, client) -> str:
+    """Check every worker's sandbox; say which can grade in DIR/.autograder/sandbox.json."""
+    from .runners import dask as dask_runner
+
+    ok, refused = dask_runner.check_workers(client)
+    names = "; ".join(f"worker {addr} cannot sandbox: {why}" for addr, why in refused.items())
+    if not ok:
+        none = "The cluster has no workers: start some (dask worker --scheduler-file ...)."
+        raise GradingError("no worker of the cluster can sandbox learner code, so nothing can "
+                           f"be graded. {names or none}")
+    line = (f"{len(ok)} Dask worker(s) at {client.scheduler.address}, each with its own "
+            f"sandbox" + (f"; {names} (it gets no submissions)" if names else ""))
+    record = {"sandboxed": True, "summary": line, "cluster": client.scheduler.address,
+              "workers": ok, "refused": refused}
+    atomic_write(ws.root / ".autograder" / "sandbox.json", json.dumps(record, indent=1))
+    return line
 
 
 def _record_sandbox(ws: Workspace, factory, custom: bool) -> str:
@@ -247,132 +296,82 @@ class _Grader:
             return None  # someone removed its outputs: grade it again
         return Row(**state["row"])
 
-    def commit(self, sub: Submission, status: str, points: dict[str, float],
-               nb: NotebookNode | None, notes: list[str],
-               messages: dict[str, str] | None = None) -> Row:
-        """Write everything about one student; the state file last."""
-        a = self.assignment
-        if sub.note:  # which notebook was graded, when it was not the obvious one
-            notes = [*notes, sub.learner_note or sub.note]
-        score = sum(points.get(c.grade_id, 0.0) for c in a.grade_cells)
-        row = Row(sub.student_id, score, a.max_score,
-                  f"{status}; {sub.note}" if sub.note else status,
-                  {c.grade_id: points.get(c.grade_id, 0.0) for c in a.grade_cells})
-        if nb is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # nbformat's notes on cell ids it normalised
-                text = nbformat.writes(nb)
-            atomic_write(self.ws.autograded(sub.student_id), text)
-        found = outcomes(nb, a, points, messages)
-        atomic_write(self.ws.feedback(sub.student_id),
-                     feedback.html(sub.student_id, status, score, a.max_score, found, notes))
-        atomic_write(self.ws.results(sub.student_id),
-                     feedback.gradescope(status, score, found, notes))
-        state = {"key": self._key(sub), "row": asdict(row), "notes": notes,
-                 "mistakes": analytics.mistakes_of(found)}
-        atomic_write(self.ws.state(sub.student_id), json.dumps(state, indent=1))
-        return row
-
     # ------------------------------------------------------------------ before running
-    def prepare(self, sub: Submission) -> _Job | Row:
+    def prepare(self, sub: Submission) -> Work | Row:
+        """A submission to hand to the unit, or the row of one with nothing to grade."""
         sid = sub.student_id
         if sub.problem is not None:
             if not _safe(sub):  # no folder can be made for an unusable id
                 return Row(sid, 0.0, self.assignment.max_score, sub.problem)
-            return self.commit(sub, sub.problem, save_zero(self.ws.db_url, sid), None, [])
+            work = Work(sid, b"", sub.note, sub.learner_note)
+            graded = unit.not_gradable(work, self.assignment, sub.problem)
+            return self.commit_many([(sub, graded)])[sid]
         path = self.ws.submitted(sid)
         if not path.exists() or path.read_bytes() != sub.content:
             atomic_write(path, sub.content)
-        try:
-            fixed = repair(parse_notebook(sub.content), self.release)
-            nb = fixed.notebook
-            notes = fixed.notes + sanitize(nb, self.assignment, self.ws.db_url, sid,
-                                           self.ws.config)
-        except (NotANotebook, NotGradable) as error:
-            return self.commit(sub, str(error), save_zero(self.ws.db_url, sid), None, [])
-        except SanitizeError as error:
-            status = f"not gradable: nbgrader rejected the cell metadata ({error})"
-            return self.commit(sub, status, save_zero(self.ws.db_url, sid), None, [])
-        except Exception as error:  # one unreadable notebook never stops the batch
-            status = f"not gradable: {type(error).__name__}: {_first_line(error)}"
-            return self.commit(sub, status, save_zero(self.ws.db_url, sid), None, [])
-        return _Job(sub, nb, notes, fixed.status)
+        return Work(sid, sub.content, sub.note, sub.learner_note)
+
+    # ------------------------------------------------------------------ after running
+    def commit_many(self, batch: list[tuple[Submission, unit.Graded]]) -> dict[str, Row]:
+        """Write a batch of graded students: their grades in one gradebook transaction, then
+        each one's files, the state file last."""
+        a = self.assignment
+        saved = save_many(self.ws.db_url, [(g.student_id, g.autograde, g.caps)
+                                           for _, g in batch])
+        rows = {}
+        for sub, graded in batch:
+            points, lowered = saved[graded.student_id]
+            if points != graded.points:  # an instructor's manual grade counts, as in nbgrader
+                executed = nbformat.reads(graded.notebook, 4) if graded.notebook else None
+                graded.points = points
+                graded = unit.finish(graded, a, executed, lowered)
+            sid = graded.student_id
+            score = sum(points.get(c.grade_id, 0.0) for c in a.grade_cells)
+            row = Row(sid, score, a.max_score, graded.status,
+                      {c.grade_id: points.get(c.grade_id, 0.0) for c in a.grade_cells})
+            if graded.notebook is not None:
+                atomic_write(self.ws.autograded(sid), graded.notebook)
+            atomic_write(self.ws.feedback(sid), graded.feedback_html)
+            atomic_write(self.ws.results(sid), graded.results_json)
+            state = {"key": self._key(sub), "row": asdict(row), "notes": graded.notes,
+                     "mistakes": graded.mistakes, "ran_on": graded.ran_on}
+            atomic_write(self.ws.state(sid), json.dumps(state, indent=1))
+            rows[sid] = row
+        return rows
+
+    def failed(self, sub: Submission, error: BaseException) -> Row:
+        """A grading failure that is not the learner's doing: an error row, no state file."""
+        if isinstance(error, Cancelled):
+            raise KeyboardInterrupt from None
+        return Row(sub.student_id, None, self.assignment.max_score,
+                   f"error: {type(error).__name__}: {_first_line(error)} (run again to retry)")
 
     # ------------------------------------------------------------------ running
-    def run(self, pending: Iterator[_Job], total: int, jobs: int, limits: Limits,
-            factory: KernelManagerFactory | None, caps: Caps | None) -> dict[str, Row]:
-        """Run the jobs `jobs` at a time; this thread prepares the next job and commits each
-        finished one while the workers run notebooks."""
+    def run(self, pending: Iterator[tuple[Submission, Work]], total: int,
+            batches: Callable[[Iterator], Iterator[list]]) -> dict[str, Row]:
+        """Commit what `batches` (a runner over the pending work) yields, a batch at a time."""
         from tqdm import tqdm
 
         rows: dict[str, Row] = {}
-        cancel = threading.Event()
         bar = tqdm(total=total, unit="notebook", desc="grading", disable=not self.progress,
                    leave=False)
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="autograder")
-        futures: dict[Future, _Job] = {}
+        stream = batches(pending)
         try:
-            waiting: set[Future] = set()
-            more = True
-            while more or waiting:
-                # One job ready beyond the running ones: a worker never waits for this thread.
-                while more and len(waiting) <= jobs:
-                    job = next(pending, None)
-                    if job is None:
-                        more = False
-                        break
-                    future = pool.submit(self._execute, job, limits, factory, caps, cancel)
-                    futures[future] = job
-                    waiting.add(future)
-                if not waiting:
-                    break
-                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = futures.pop(future)
-                    rows[job.submission.student_id] = self._finish(job, future)
-                    bar.update()
-        except BaseException:
-            # Ctrl-C (or any failure here): stop the running notebooks and keep what was
-            # committed; results that arrive now are thrown away, never half-written.
-            cancel.set()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+            for batch in stream:
+                good = [(d.item[0], d.result) for d in batch if d.error is None]
+                for done in batch:
+                    if done.error is not None:
+                        rows[done.item[0].student_id] = self.failed(done.item[0], done.error)
+                try:
+                    rows.update(self.commit_many(good))
+                except Exception as error:  # the gradebook refused: these students retry
+                    for sub, _ in good:
+                        rows[sub.student_id] = self.failed(sub, error)
+                bar.update(len(batch))
         finally:
+            stream.close()  # on Ctrl-C: the runner stops what is running; nothing half-written
             bar.close()
-        pool.shutdown(wait=True)
         return rows
-
-    def _execute(self, job: _Job, limits: Limits, factory, caps, cancel):
-        with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
-            result = execute(job.notebook, functions=self.assignment.functions,
-                             cwd=Path(scratch), limits=limits, kernel_manager_factory=factory,
-                             cancel=cancel)
-        limits_found = caps(result.notebook) if caps is not None and not cancel.is_set() else {}
-        return result, limits_found
-
-    def _finish(self, job: _Job, future: Future) -> Row:
-        sub = job.submission
-        try:
-            result, found_caps = future.result()
-        except Cancelled:
-            raise KeyboardInterrupt from None
-        except Exception as error:  # a kernel that cannot start is not the learner's fault
-            line = (str(error).strip().splitlines() or [type(error).__name__])[0][:150]
-            return Row(sub.student_id, None, self.assignment.max_score,
-                       f"error: {type(error).__name__}: {line} (run again to retry)")
-        result: Execution
-        cap_points = {g: cap[0] for g, cap in found_caps.items()}
-        try:
-            points, lowered = save(result.notebook, self.ws.db_url, sub.student_id,
-                                   self.ws.config, caps=cap_points)
-        except Exception as error:  # one notebook nbgrader cannot score never stops the batch
-            return Row(sub.student_id, None, self.assignment.max_score,
-                       f"error: {type(error).__name__}: {_first_line(error)} (run again to retry)")
-        reasons = list(dict.fromkeys(found_caps[g][1] for g in lowered))
-        messages = {g: found_caps[g][-1] for g in lowered}
-        repaired = [job.repaired] if job.repaired else []
-        status = "; ".join(result.problems + reasons + repaired) or "graded"
-        return self.commit(sub, status, points, result.notebook, list(job.notes), messages)
 
 
 def _first_line(error: Exception) -> str:

@@ -655,3 +655,98 @@ def _shorten(message: str, limit: int = 300) -> str:
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text + tail
+
+
+# ---------------------------------------------------------------------- grades as plain data
+# Grading is split in two (issue 13): the unit that runs a notebook computes, from the executed
+# notebook alone, what nbgrader's SaveAutoGrades would write (`autograde`); the coordinator,
+# the gradebook's one writer, then writes many students at once (`save_many`).
+
+
+def autograde(nb: NotebookNode, config=None) -> tuple[NotebookNode, dict[str, dict]]:
+    """What nbgrader's LimitOutput + SaveAutoGrades make of an executed notebook, without a
+    gradebook: the notebook with its outputs limited, and per graded cell
+    ``{"auto_score": float | None}`` (grade cells) and/or ``{"auto_comment": str | None}``
+    (solution and task cells), decided by nbgrader's own rules (nbgrader.utils)."""
+    from nbgrader import utils
+    from nbgrader.preprocessors import LimitOutput
+
+    nb, _ = LimitOutput(config=config).preprocess(nb, {})
+    found: dict[str, dict] = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not isinstance(meta, dict) or not isinstance(meta.get("grade_id"), str):
+            continue
+        entry = found.setdefault(meta["grade_id"], {})
+        if utils.is_grade(cell):
+            entry["auto_score"], _ = utils.determine_grade(cell)
+        if utils.is_solution(cell) or utils.is_task(cell):
+            unchanged = meta.get("checksum") == utils.compute_checksum(cell)
+            entry["auto_comment"] = ("No response." if unchanged and not utils.is_task(cell)
+                                     else None)
+    return nb, found
+
+
+def save_many(db_url: str, students: list[tuple[str, dict[str, dict] | None, dict[str, float]]]
+              ) -> dict[str, tuple[dict[str, float], list[str]]]:
+    """Write several students' grades in one transaction, then make them durable.
+
+    Each entry is ``(student_id, autograde, caps)``: ``autograde`` as :func:`autograde`
+    returns it (None for a notebook that could not be graded: every grade cell scores 0, as
+    :func:`save_zero` does), ``caps`` the clean room's limits per grade_id. The rows written
+    are those nbgrader's SaveAutoGrades (then the caps) or save_zero write, field for field.
+    Returns, per student, the points per grade_id and the grade_ids a cap lowered.
+    """
+    from nbgrader.api import Comment, Grade, SubmittedAssignment, SubmittedNotebook
+    from sqlalchemy.orm import joinedload
+
+    results = {}
+    with _gradebook(db_url) as gb:
+        session = gb.db
+        real_commit = session.commit
+        session.commit = lambda: session.flush()  # one transaction for the whole batch
+        try:
+            for student_id, _, _ in students:
+                _ensure_submission(gb, student_id)
+            ids = [sid for sid, _, _ in students]
+            notebooks = {
+                nb.assignment.student_id: nb for nb in (
+                    session.query(SubmittedNotebook)
+                    .join(SubmittedAssignment)
+                    .join(SubmittedNotebook.notebook)
+                    .filter(SubmittedAssignment.student_id.in_(ids))
+                    .options(joinedload(SubmittedNotebook.grades).joinedload(Grade.cell),
+                             joinedload(SubmittedNotebook.comments).joinedload(Comment.cell))
+                    .all())
+                if nb.name == NOTEBOOK_ID and nb.assignment.assignment.name == ASSIGNMENT}
+            for student_id, auto, caps in students:
+                notebook = notebooks[student_id]
+                lowered = []
+                for grade in notebook.grades:
+                    if auto is None:
+                        grade.auto_score, grade.needs_manual_grade = 0, False
+                        continue
+                    if grade.name not in auto or "auto_score" not in auto[grade.name]:
+                        continue  # not in the notebook: nbgrader leaves such a row alone
+                    grade.auto_score = auto[grade.name]["auto_score"]
+                    grade.needs_manual_grade = (grade.manual_score is not None
+                                                or grade.auto_score is None)
+                    cap = caps.get(grade.name)
+                    if cap is not None and (grade.auto_score or 0) > cap:
+                        grade.auto_score = cap
+                        lowered.append(grade.name)
+                if auto is not None:
+                    for comment in notebook.comments:
+                        if "auto_comment" in auto.get(comment.name, {}):
+                            comment.auto_comment = auto[comment.name]["auto_comment"]
+                session.flush()
+                results[student_id] = (
+                    {grade.name: float(grade.score or 0) for grade in notebook.grades}, lowered)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.commit = real_commit
+        session.commit()
+        _durable(gb)
+    return results

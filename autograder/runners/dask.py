@@ -23,11 +23,12 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+
+from . import Done
 
 RESOURCE = "autograder-sandbox"
 IN_FLIGHT_PER_THREAD = 3  # tasks queued per worker thread: enough that no thread waits for us
-CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler before giving up
+CONNECT_TIMEOUT = 5.0  # seconds to reach the scheduler before giving up
 NO_WORKER_PATIENCE = 120.0  # seconds without any worker that can sandbox before giving up
 
 
@@ -101,15 +102,6 @@ def task_key(student_id: str, submission_sha: str, course_hash: str) -> str:
     return f"grade-submission-{digest.hexdigest()[:32]}"
 
 
-@dataclass
-class Done:
-    """One finished task: its input and either its result or the error that ended it."""
-
-    item: object
-    result: object = None
-    error: BaseException | None = None
-
-
 def _threads(client, at_least: int = 1) -> int:
     """Worker threads that can take grading tasks (at least ``at_least``)."""
     workers = client.scheduler_info(n_workers=-1).get("workers", {})
@@ -118,11 +110,11 @@ def _threads(client, at_least: int = 1) -> int:
     return max(found, at_least)
 
 
-def run(client, function: Callable, shared, items: Iterator, key: Callable[[object], str],
-        args: Callable[[object], tuple], cancelled: Callable[[], bool] = lambda: False
-        ) -> Iterator[Done]:
+def run(client, function: Callable, shared, items: Iterator, *, key: Callable[[object], str],
+        args: Callable[[object], tuple]) -> Iterator[list[Done]]:
     """Submit ``function(shared_future, *args(item))`` for each item, a bounded number at a
-    time; yield a :class:`Done` per item as tasks finish (in the order they finish)."""
+    time; yield the finished ones in batches of :class:`Done`, as tasks finish. Closing the
+    generator (Ctrl-C in the consumer) cancels the tasks still queued or running."""
     from distributed import as_completed
 
     shared_future = client.scatter(shared, broadcast=True, hash=True)
@@ -143,32 +135,36 @@ def run(client, function: Callable, shared, items: Iterator, key: Callable[[obje
     completed = as_completed()
     submit_more(completed)
     last_capable = last_look = time.monotonic()
-    while by_future:
-        if cancelled():
+    try:
+        while by_future:
+            finished = completed.next_batch(block=False)
+            if not finished:
+                now = time.monotonic()
+                if now - last_look > 2.0:  # a round trip to the scheduler: not at every poll
+                    last_look = now
+                    if _threads(client, at_least=0):
+                        last_capable = now
+                    elif now - last_capable > NO_WORKER_PATIENCE:
+                        error = ClusterError(f"no worker that can sandbox for "
+                                             f"{NO_WORKER_PATIENCE:g} s (run again to retry)")
+                        items_left = list(by_future.values())
+                        client.cancel(list(by_future))
+                        by_future.clear()
+                        yield [Done(item, error=error) for item in items_left]
+                        return
+                time.sleep(0.02)
+                continue
+            batch = []
+            for future in finished:
+                item = by_future.pop(future)
+                try:
+                    batch.append(Done(item, result=future.result()))
+                except Exception as error:  # KilledWorker, a bug in the unit: the student's row
+                    batch.append(Done(item, error=error))
+                finally:
+                    future.release()
+            submit_more(completed)
+            yield batch
+    finally:
+        if by_future:  # stopped early (Ctrl-C): nothing more runs for this batch
             client.cancel(list(by_future))
-            return
-        finished = completed.next_batch(block=False)
-        if not finished:
-            now = time.monotonic()
-            if now - last_look > 2.0:  # a round trip to the scheduler: not at every poll
-                last_look = now
-                if _threads(client, at_least=0):
-                    last_capable = now
-                elif now - last_capable > NO_WORKER_PATIENCE:
-                    error = ClusterError(f"no worker that can sandbox for "
-                                         f"{NO_WORKER_PATIENCE:g} s (run again to retry)")
-                    client.cancel(list(by_future))
-                    for item in by_future.values():
-                        yield Done(item, error=error)
-                    return
-            time.sleep(0.02)
-            continue
-        for future in finished:
-            item = by_future.pop(future)
-            try:
-                yield Done(item, result=future.result())
-            except Exception as error:  # KilledWorker, a bug in the unit: the student's row
-                yield Done(item, error=error)
-            finally:
-                future.release()
-        submit_more(completed)

@@ -1,0 +1,240 @@
+"""Grade ONE submission: repair -> sanitize -> sandboxed run -> clean room -> scores -> feedback.
+
+Plain data in (:class:`Course`, :class:`Work`), plain data out (:class:`Graded`): no gradebook
+write, no workspace write, nothing kept between two calls but the course's read-only kit. The
+local thread pool and a Dask worker (:mod:`autograder.runners.dask`) both call
+:func:`grade_submission`; the coordinator (:mod:`autograder.pipeline`) writes what comes back.
+
+A worker process builds the course's kit once (:func:`kit`): the course's files written to a
+private folder and an nbgrader workspace built there, whose gradebook only sanitize reads (the
+source cells that replace a learner's copy of a test), plus a sandboxed kernel factory (the
+process's own zygote).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import analytics, feedback
+from .execute import Limits, execute
+from .repair import NotGradable, Release, repair
+from .score import (
+    Assignment,
+    NotANotebook,
+    SanitizeError,
+    autograde,
+    outcomes,
+    parse_notebook,
+    sanitize,
+)
+
+COURSE_FILES = ("nbgrader_config.py",)  # besides source/<assignment>/
+
+
+@dataclass(frozen=True)
+class Course:
+    """The course as plain data: its files (path -> bytes) and a hash naming them."""
+
+    files: dict[str, bytes]
+    digest: str
+    assignment: str
+    notebook: str
+
+    @classmethod
+    def from_folder(cls, folder: Path, assignment: str, notebook: str, digest: str) -> Course:
+        folder = Path(folder)
+        paths = [folder / name for name in COURSE_FILES]
+        paths += sorted(p for p in (folder / "source" / assignment).rglob("*") if p.is_file())
+        files = {str(p.relative_to(folder)): p.read_bytes() for p in paths if p.exists()}
+        return cls(files, digest, assignment, notebook)
+
+
+@dataclass(frozen=True)
+class Work:
+    """One submission to grade."""
+
+    student_id: str
+    content: bytes
+    note: str | None = None  # collect's note on which file was graded (for the status)
+    learner_note: str | None = None  # the same note, worded for the learner
+
+
+@dataclass(frozen=True)
+class Options:
+    limits: Limits
+    clean_room: bool = True  # re-check every grade cell in the clean room (issue 6)
+    unsafe: bool = False  # run learner code unsandboxed where the sandbox cannot start
+
+
+@dataclass
+class Graded:
+    """What grading one submission gave, as plain data (what crosses back from a worker)."""
+
+    student_id: str
+    status: str
+    autograde: dict[str, dict] | None  # score.autograde's per-cell data; None: not gradable
+    caps: dict[str, float] = field(default_factory=dict)
+    cap_reasons: dict[str, str] = field(default_factory=dict)
+    cap_messages: dict[str, str] = field(default_factory=dict)
+    notebook: str | None = None  # the autograded notebook, nbformat JSON
+    notes: list[str] = field(default_factory=list)
+    points: dict[str, float] = field(default_factory=dict)  # auto points after the caps
+    feedback_html: str = ""
+    results_json: str = ""
+    mistakes: dict = field(default_factory=dict)
+    ran_on: str = ""  # host:pid of the process that graded it
+    error: str | None = None  # a grading failure that is not the learner's doing
+
+
+@dataclass
+class Kit:
+    """A process's read-only means to grade one course's submissions."""
+
+    assignment: Assignment
+    release: Release
+    db_url: str
+    config: object
+    factory: object  # kernel manager factory (None: unsandboxed, only with --unsafe)
+    caps: object  # the clean room's hook, or None
+
+
+_kits: dict[tuple, Kit] = {}
+_kits_lock = threading.Lock()
+_sanitize_lock = threading.Lock()  # nbgrader's preprocessors are patched per process (score.py)
+
+
+def register_kit(course: Course, options: Options, kit_: Kit) -> None:
+    """Use `kit_` for `course` in this process (the coordinator's own workspace, when local)."""
+    with _kits_lock:
+        _kits[(course.digest, options.unsafe)] = kit_
+
+
+def kit(course: Course, options: Options) -> Kit:
+    """This process's kit for `course`, built on first use (a worker's private workspace)."""
+    key = (course.digest, options.unsafe)
+    with _kits_lock:
+        found = _kits.get(key)
+        if found is None:
+            found = _kits[key] = _build_kit(course, options)
+        return found
+
+
+def _build_kit(course: Course, options: Options) -> Kit:
+    from . import cleanroom, sandbox
+    from .workspace import Workspace
+
+    folder = Path(tempfile.mkdtemp(prefix=f"autograder-course-{course.digest[:12]}-"))
+    for relpath, data in course.files.items():
+        target = folder / "course" / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    ws = Workspace(folder / "workspace", folder / "course")
+    ws.prepare()
+    factory = sandbox.kernel_manager_factory(workspace=ws.root, unsafe=options.unsafe)
+    caps = None
+    if options.clean_room and sandbox.sandbox_problem() is None:
+        import functools
+
+        caps = functools.partial(cleanroom.notebook_caps, cell_seconds=options.limits.timeout)
+    return Kit(Assignment.load(ws.root / "source" / course.assignment / course.notebook,
+                               ws.release_notebook),
+               Release.load(ws.release_notebook), ws.db_url, ws.config, factory, caps)
+
+
+def grade_submission(course: Course, work: Work, options: Options,
+                     cancel: threading.Event | None = None) -> Graded:
+    """Grade one submission; never raises for anything the learner did."""
+    k = kit(course, options)
+    a = k.assignment
+    ran_on = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        fixed = repair(parse_notebook(work.content), k.release)
+        nb = fixed.notebook
+        with _sanitize_lock:
+            notes = fixed.notes + sanitize(nb, a, k.db_url, work.student_id, k.config)
+    except (NotANotebook, NotGradable) as error:
+        return not_gradable(work, a, str(error), ran_on)
+    except SanitizeError as error:
+        return not_gradable(
+            work, a, f"not gradable: nbgrader rejected the cell metadata ({error})", ran_on)
+    except Exception as error:  # one unreadable notebook never stops the batch
+        return not_gradable(
+            work, a, f"not gradable: {type(error).__name__}: {_first_line(error)}", ran_on)
+    with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
+        result = execute(nb, functions=a.functions, cwd=Path(scratch), limits=options.limits,
+                         kernel_manager_factory=k.factory, cancel=cancel)
+    found_caps = k.caps(result.notebook) if k.caps is not None else {}
+    executed, auto = autograde(result.notebook, k.config)
+    caps = {g: float(cap[0]) for g, cap in found_caps.items()}
+    points, lowered = _points(a, auto, caps)
+    reasons = list(dict.fromkeys(found_caps[g][1] for g in lowered))
+    repaired = [fixed.status] if fixed.status else []
+    status, notes = noted("; ".join(result.problems + reasons + repaired) or "graded", notes,
+                          work)
+    graded = Graded(work.student_id, status, auto, caps,
+                    {g: found_caps[g][1] for g in found_caps},
+                    {g: found_caps[g][-1] for g in found_caps},
+                    _writes(executed), notes, points, ran_on=ran_on)
+    return finish(graded, a, executed, lowered)
+
+
+def finish(graded: Graded, a: Assignment, executed, lowered: list[str]) -> Graded:
+    """Fill in the learner's feedback, results.json and mistakes from `graded`'s status, notes
+    and points (again, when the gradebook holds an instructor's manual grade)."""
+    score = sum(graded.points.get(c.grade_id, 0.0) for c in a.grade_cells)
+    messages = {g: graded.cap_messages[g] for g in lowered if g in graded.cap_messages}
+    found = outcomes(executed, a, graded.points, messages)
+    graded.feedback_html = feedback.html(graded.student_id, graded.status, score, a.max_score,
+                                         found, graded.notes)
+    graded.results_json = feedback.gradescope(graded.status, score, found, graded.notes)
+    graded.mistakes = analytics.mistakes_of(found)
+    return graded
+
+
+def noted(status: str, notes: list[str], work: Work) -> tuple[str, list[str]]:
+    """The status and the learner's notes, with collect's note on which file was graded."""
+    if not work.note:
+        return status, notes
+    return f"{status}; {work.note}", [*notes, work.learner_note or work.note]
+
+
+def _points(a: Assignment, auto: dict[str, dict], caps: dict[str, float]):
+    points, lowered = {}, []
+    for cell in a.grade_cells:
+        score = auto.get(cell.grade_id, {}).get("auto_score")
+        score = float(score or 0.0)
+        cap = caps.get(cell.grade_id)
+        if cap is not None and score > cap:
+            score = cap
+            lowered.append(cell.grade_id)
+        points[cell.grade_id] = score
+    return points, lowered
+
+
+def not_gradable(work: Work, a: Assignment, status: str, ran_on: str = "") -> Graded:
+    """Every grade cell scores 0 (as nbgrader gives a notebook it cannot grade)."""
+    status, notes = noted(status, [], work)
+    graded = Graded(work.student_id, status, None, notes=notes,
+                    points={c.grade_id: 0.0 for c in a.grade_cells}, ran_on=ran_on)
+    return finish(graded, a, None, [])
+
+
+def _writes(nb) -> str:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbformat's notes on cell ids it normalised
+        return nbformat.writes(nb)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    line = text[0] if text else type(error).__name__
+    return line if len(line) <= 120 else line[:117] + "..."
