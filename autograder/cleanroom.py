@@ -156,11 +156,6 @@ def _plain_python(source: str, transformer) -> str:
         return source
 
 
-def solution_sources(notebook: Path | nbformat.NotebookNode) -> list[str]:
-    """The sources of the cells the clean room runs, in order (see :func:`learner_steps`)."""
-    return [step["source"] for step in learner_steps(notebook) if "cell" in step]
-
-
 # --- calls in, results out -----------------------------------------------------------------------
 
 
