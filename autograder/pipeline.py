@@ -103,11 +103,14 @@ def grade(
     roster: Path | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
+    runner: Callable[[Iterator], Iterator[list]] | None = None,
 ) -> BatchResult:
     """Grade every submission in `submissions` into the workspace `out`.
 
     Locally (`jobs` notebooks at a time on this machine), or on the Dask cluster whose scheduler
     is at `scheduler` or in `scheduler_file`: this process then runs no learner code at all.
+    `runner` replaces both (benchmarks): it takes the (Submission, Work) items and yields lists
+    of runners.Done holding unit.Graded results.
     """
     if timeout <= 0:
         raise GradingError(f"--timeout must be a positive number of seconds, not {timeout:g}.")
@@ -131,19 +134,19 @@ def grade(
     try:
         return _grade(found, collected, ws, force=force, jobs=jobs, timeout=timeout,
                       unsafe=unsafe, progress=progress, factory=kernel_manager_factory,
-                      caps=caps, limits=limits, cluster=cluster)
+                      caps=caps, limits=limits, cluster=cluster, runner=runner)
     finally:
         if cluster is not None:
             cluster.close()
 
 
 def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, progress, factory,
-           caps, limits, cluster) -> BatchResult:
+           caps, limits, cluster, runner) -> BatchResult:
     custom_factory = factory is not None
     # The sandbox check and the zygote's imports (seconds) overlap with building the workspace;
     # with a cluster, this process runs no learner code and starts no sandbox at all.
     starting = None
-    if factory is None and cluster is None:
+    if factory is None and cluster is None and runner is None:
         starting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-start")
         sandbox_ready = starting.submit(_sandbox_factory, ws, unsafe)
     try:
@@ -183,7 +186,9 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
             else:
                 yield sub, work_or_row
 
-    if cluster is None:
+    if runner is not None:
+        isolation, batches = "replayed results (benchmark)", runner
+    elif cluster is None:
         if caps is None:
             caps = _default_caps(timeout)
         unit.register_kit(course, options, unit.Kit(

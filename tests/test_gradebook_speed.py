@@ -269,3 +269,36 @@ def test_save_writes_the_rows_nbgrader_itself_writes(workspace, db, tmp_path):
     assert points == {"double_of_two": 1.0, "double_negative": 0.0, "square_of_three": 0.0,
                       "square_hidden": 3.0}
     assert _rows(_url(db), "s1") == _rows(_url(theirs), "s1")
+
+
+@pytest.mark.slow
+def test_save_many_writes_the_rows_that_save_and_save_zero_write(workspace, db, tmp_path):
+    """The coordinator writes a batch of students from plain data (score.autograde, computed
+    where the notebook ran) in one transaction: every row must be what save() (nbgrader's
+    SaveAutoGrades, then the clean room's caps) and save_zero() write, student by student."""
+    from nbformat.v4 import new_output
+
+    nb = nbformat.read(workspace.release_notebook, as_version=4)
+    for c in nb.cells:  # one test fails, one writes to stderr, the others pass
+        grade_id = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id == "double_negative":
+            c.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=[])]
+        elif grade_id == "square_of_three":
+            c.outputs = [new_output("stream", name="stderr", text="warning\n")]
+    caps = {"square_hidden": 0.0}  # the clean room found square_hidden failing
+    theirs = tmp_path / "theirs.db"
+    shutil.copy(db, theirs)
+    with shared_gradebook():
+        expected = {"plain": score.save(nbformat.from_dict(nb), _url(theirs), "plain"),
+                    "capped": score.save(nbformat.from_dict(nb), _url(theirs), "capped",
+                                         caps=caps),
+                    "broken": (score.save_zero(_url(theirs), "broken"), [])}
+        _, auto = score.autograde(nbformat.from_dict(nb))
+        got = score.save_many(_url(db), [("plain", auto, {}), ("capped", auto, caps),
+                                         ("broken", None, {})])
+    assert got == expected
+    assert got["capped"] == ({"double_of_two": 1.0, "double_negative": 0.0,
+                              "square_of_three": 0.0, "square_hidden": 0.0}, ["square_hidden"])
+    for student in ("plain", "capped", "broken"):
+        assert _rows(_url(db), student) == _rows(_url(theirs), student)
+    assert _leftovers(db) == []  # checkpointed and closed when the block ended

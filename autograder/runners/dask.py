@@ -132,7 +132,7 @@ def run(client, function: Callable, shared, items: Iterator, *, key: Callable[[o
             by_future[future] = item
             completed.add(future)
 
-    completed = as_completed()
+    completed = as_completed(loop=client.loop)
     submit_more(completed)
     last_capable = last_look = time.monotonic()
     try:
