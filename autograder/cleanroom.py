@@ -2,7 +2,7 @@
 
 The in-kernel nbgrader run needs the reference package for its hidden tests, so learner code there
 could read the answers. Here it cannot: the learner's code runs in a sandbox
-(:mod:`autograder.sandbox`) with a tiny harness (:mod:`autograder.cleanroom_harness`) and no
+(:mod:`isolation.sandbox`) with a tiny harness (:mod:`isolation.cleanroom_harness`) and no
 ``solutions``, no test and no ``NBGRADER_EXECUTION``. It runs the way the kernel ran it: every code
 cell that is not a test cell (solution cells, the set-up cell and the learner's own extra cells;
 not the release's "try it" and plot cells while they are unchanged, which only show results), in
@@ -39,8 +39,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from autograder import cleanroom_harness
-from autograder.sandbox import Limits, run_sandboxed
+from autograder.isolation import cleanroom_harness
+from autograder.isolation.sandbox import Limits, run_sandboxed
 
 CLEANROOM_LIMITS = Limits(
     cpu_seconds=60,  # as long as the whole run may take (TIMEOUT_SECONDS)
@@ -353,16 +353,16 @@ def run_calls(
 ) -> RoomRun:
     """Run ``calls`` against the learner's code in one sandbox; results as CallResults.
 
-    ``steps`` is the program (see :mod:`autograder.cleanroom_harness`): cells and, where the
+    ``steps`` is the program (see :mod:`isolation.cleanroom_harness`): cells and, where the
     test cells stand, ranges of ``calls``. Without it, the ``sources`` run as cells 1, 2, ...
     and then every call is made. ``cell_limits`` overrides the harness's time limits for cells
     (``cell_seconds``, ``cells_seconds``, ``short_cell_seconds``).
 
-    The process is forked from the warm zygote (:func:`autograder.forkserver.run_script`: numpy is
+    The process is forked from the warm zygote (:func:`isolation.forkserver.run_script`: numpy is
     already imported, and the reference package is hidden); if the zygote cannot be used, a
-    sandbox of its own is started instead (:func:`autograder.sandbox.run_sandboxed`).
+    sandbox of its own is started instead (:func:`autograder.isolation.sandbox.run_sandboxed`).
     """
-    from autograder import forkserver
+    from autograder.isolation import forkserver
 
     if steps is None:
         steps = [{"cell": number, "source": source} for number, source in enumerate(sources, 1)]
@@ -375,7 +375,7 @@ def run_calls(
 
 
 def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool) -> RoomRun:
-    from autograder import forkserver
+    from autograder.isolation import forkserver
 
     if not isinstance(program, dict):  # a list of sources, as run_calls takes them
         program = {"steps": [*({"cell": n, "source": s} for n, s in enumerate(program, 1)),
@@ -571,7 +571,7 @@ def notebook_caps(notebook: nbformat.NotebookNode, *,
 
     Needs the sandbox (raises RuntimeError where it cannot start: do not pass this hook then).
     """
-    from autograder.sandbox import sandbox_problem
+    from autograder.isolation.sandbox import sandbox_problem
     from solutions.checks import CHECKS
 
     problem = sandbox_problem()

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _sandbox() -> int:
     """Exit 0 when learner code can be sandboxed here, 1 (with the reason and the fix) if not."""
-    from .sandbox import bubblewrap, sandbox_problem
+    from .isolation.sandbox import bubblewrap, sandbox_problem
 
     problem = sandbox_problem()
     if problem is None:

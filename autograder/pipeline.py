@@ -35,7 +35,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import analytics, cleanroom, sandbox, unit
+from . import analytics, cleanroom, unit
 from .collect import (
     ASSIGNMENT,
     NOTEBOOK,
@@ -47,6 +47,7 @@ from .collect import (
     write_unused_csv,
 )
 from .execute import Cancelled, KernelManagerFactory, Limits
+from .isolation import kernels, sandbox
 from .repair import Release
 from .report import Row, summary, write_csv
 from .runners import local
@@ -261,7 +262,7 @@ def _record_sandbox(ws: Workspace, factory, custom: bool) -> str:
 def _sandbox_factory(ws: Workspace, unsafe: bool) -> KernelManagerFactory | None:
     """Sandboxed kernels; a GradingError where no sandbox can start, unless `unsafe`."""
     try:
-        return sandbox.kernel_manager_factory(workspace=ws.root, unsafe=unsafe)
+        return kernels.kernel_manager_factory(workspace=ws.root, unsafe=unsafe)
     except RuntimeError as error:
         raise GradingError(str(error)) from None
 

@@ -127,7 +127,8 @@ def kit(course: Course, options: Options) -> Kit:
 
 
 def _build_kit(course: Course, options: Options) -> Kit:
-    from . import cleanroom, sandbox
+    from . import cleanroom
+    from .isolation import kernels, sandbox
     from .workspace import Workspace
 
     folder = Path(tempfile.mkdtemp(prefix=f"autograder-course-{course.digest[:12]}-"))
@@ -137,7 +138,7 @@ def _build_kit(course: Course, options: Options) -> Kit:
         target.write_bytes(data)
     ws = Workspace(folder / "workspace", folder / "course")
     ws.prepare()
-    factory = sandbox.kernel_manager_factory(workspace=ws.root, unsafe=options.unsafe)
+    factory = kernels.kernel_manager_factory(workspace=ws.root, unsafe=options.unsafe)
     caps = None
     if options.clean_room and sandbox.sandbox_problem() is None:
         import functools

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from autograder.cleanroom import notebook_caps  # noqa: E402
-from autograder.sandbox import sandbox_problem  # noqa: E402
+from autograder.isolation.sandbox import sandbox_problem  # noqa: E402
 from autograder.submissions import correct_answers, make_submission  # noqa: E402
 
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 from jupyter_client.manager import KernelManager  # noqa: E402
 
 from autograder.cleanroom import cleanroom_scores  # noqa: E402
-from autograder.sandbox import SandboxedKernelManager, sandbox_problem, wrap  # noqa: E402
+from autograder.isolation.sandbox import SandboxedKernelManager, sandbox_problem, wrap  # noqa: E402
 
 
 def median_ms(function, repeat: int) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
+from autograder.isolation import sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 AS_ROOT_ON_LINUX = sys.platform.startswith("linux") and os.geteuid() == 0

@@ -11,7 +11,6 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import cleanroom_harness
 from autograder.cleanroom import (
     Outcome,
     apply_cap,
@@ -21,7 +20,8 @@ from autograder.cleanroom import (
     new_rng,
     run_calls,
 )
-from autograder.sandbox import sandbox_problem
+from autograder.isolation import cleanroom_harness
+from autograder.isolation.sandbox import sandbox_problem
 from solutions.checks import SAFE_FUNCTIONS, Call
 
 CALLS = [Call("relu", (np.array([-1.0, 2.0]),)), Call("relu", (3.0,))]
@@ -195,13 +195,16 @@ def test_clean_room_process_sees_no_reference_no_repository_and_no_nbgrader_vari
 import importlib.util, os
 import numpy as np
 def relu(z):
+    # Of the repository only .venv, and the empty folder where kernels (never the clean room)
+    # bind the reference package.
     seen = (importlib.util.find_spec("solutions") is not None, "NBGRADER_EXECUTION" in os.environ,
-            sorted(os.listdir({str(REPO)!r})) != [".venv"], os.getuid() == 0)
+            sorted(os.listdir({str(REPO)!r})) != [".venv", "solutions"],
+            os.listdir({str(REPO / "solutions")!r}) != [], os.getuid() == 0)
     return np.array([float(s) for s in seen])
 """
     run = run_calls([code], CALLS[1:], timeout=20)
     assert run.stopped == ""
-    assert run.results[0].value.tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert run.results[0].value.tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
 
 
 @pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")

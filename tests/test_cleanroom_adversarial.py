@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from autograder.cleanroom import apply_cap, cleanroom_scores
-from autograder.sandbox import sandbox_problem
+from autograder.isolation.sandbox import sandbox_problem
 from autograder.submissions import (
     correct_answers,
     insert_cell,

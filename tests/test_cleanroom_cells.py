@@ -8,7 +8,7 @@ import pytest
 
 from autograder import submissions as S
 from autograder.cleanroom import cleanroom_scores
-from autograder.sandbox import sandbox_problem
+from autograder.isolation.sandbox import sandbox_problem
 from solutions.checks import CHECKS
 
 pytestmark = [

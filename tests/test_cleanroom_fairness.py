@@ -16,7 +16,7 @@ import pytest
 
 from autograder import submissions as S
 from autograder.execute import function_of
-from autograder.sandbox import sandbox_problem
+from autograder.isolation.sandbox import sandbox_problem
 
 pytestmark = [
     pytest.mark.slow,

@@ -23,7 +23,7 @@ import pytest
 from cluster_support import cluster
 
 from autograder import submissions as subs
-from autograder.sandbox import sandbox_problem
+from autograder.isolation.sandbox import sandbox_problem
 
 pytestmark = [
     pytest.mark.slow,

@@ -1,4 +1,4 @@
-"""autograder.forkserver: kernels forked from the warm zygote are as isolated as kernels of their
+"""isolation.forkserver: kernels forked from the warm zygote are as isolated as kernels of their
 own sandbox, from the host and from each other (tests/test_sandbox.py runs its kernel tests on
 both kinds; these are the properties that forking alone puts at risk)."""
 
@@ -11,7 +11,7 @@ import psutil
 import pytest
 from test_sandbox import execute
 
-from autograder.sandbox import KERNEL_LIMITS, UID_BASE, sandbox_problem
+from autograder.isolation.sandbox import KERNEL_LIMITS, UID_BASE, sandbox_problem
 
 pytestmark = [
     pytest.mark.slow,
@@ -20,7 +20,7 @@ pytestmark = [
 
 
 def start(**kwargs):
-    from autograder.forkserver import BlockingForkedSandboxedKernelManager
+    from autograder.isolation.forkserver import BlockingForkedSandboxedKernelManager
 
     km = BlockingForkedSandboxedKernelManager(kernel_name="python3", **kwargs)
     km.start_kernel()
@@ -133,7 +133,7 @@ def test_shutting_a_kernel_down_ends_every_process_it_started():
 
 
 def test_a_dead_zygote_is_started_again():
-    from autograder.forkserver import Zygote
+    from autograder.isolation.forkserver import Zygote
 
     zygote = Zygote()
     try:
@@ -148,10 +148,10 @@ def test_a_dead_zygote_is_started_again():
 
 
 def test_the_zygote_refuses_root_and_says_why():
-    from autograder.forkserver import ZygoteError
+    from autograder.isolation.forkserver import ZygoteError
 
     with pytest.raises(ZygoteError, match="could not be set up: ValueError: refusing uid 0"):
-        from autograder.forkserver import BlockingForkedSandboxedKernelManager
+        from autograder.isolation.forkserver import BlockingForkedSandboxedKernelManager
 
         km = BlockingForkedSandboxedKernelManager(kernel_name="python3")
         km._sandbox_uid = 0

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder import cleanroom_harness
 from autograder.cleanroom import cleanroom_scores, decode_results
-from autograder.sandbox import sandbox_problem
+from autograder.isolation import cleanroom_harness
+from autograder.isolation.sandbox import sandbox_problem
 from autograder.submissions import correct_answers, make_submission
 from solutions.checks import CHECKS, Call, run_check
 

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.sandbox import sandbox_problem
+from autograder.isolation.sandbox import sandbox_problem
 from autograder.submissions import COMMON_MISTAKES, correct_answers, make_submission
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -1,4 +1,4 @@
-"""autograder.sandbox: what code inside the bubblewrap sandbox can and cannot do."""
+"""autograder.isolation.sandbox: what code inside the bubblewrap sandbox can and cannot do."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import (
+from autograder.isolation.sandbox import (
     Limits,
     SandboxedKernelManager,
     run_sandboxed,
@@ -194,7 +194,7 @@ def test_output_beyond_the_cap_kills_the_sandbox():
 
 
 def _managers():
-    from autograder.forkserver import BlockingForkedSandboxedKernelManager
+    from autograder.isolation.forkserver import BlockingForkedSandboxedKernelManager
 
     # A kernel in a bubblewrap sandbox of its own, and one forked from the warm zygote (what
     # the pipeline uses): both must pass every test of this file.
@@ -300,8 +300,8 @@ def test_kernel_gets_nbgrader_marker_from_the_launch_env_but_nothing_else_of_it(
 
 
 def test_kernel_manager_factory_gives_sandboxed_kernels_forked_from_the_zygote(tmp_path):
-    from autograder.forkserver import ForkedSandboxedKernelManager
-    from autograder.sandbox import kernel_manager_factory
+    from autograder.isolation.forkserver import ForkedSandboxedKernelManager
+    from autograder.isolation.kernels import kernel_manager_factory
 
     km = kernel_manager_factory(workspace=tmp_path, unsafe=False)()
     assert isinstance(km, ForkedSandboxedKernelManager)
@@ -310,18 +310,20 @@ def test_kernel_manager_factory_gives_sandboxed_kernels_forked_from_the_zygote(t
 
 
 def test_kernel_manager_factory_refuses_without_sandbox_unless_unsafe(tmp_path, monkeypatch):
-    import autograder.sandbox as sandbox
+    import autograder.isolation.sandbox as sandbox
+    from autograder.isolation.kernels import kernel_manager_factory
 
     monkeypatch.setattr(sandbox, "sandbox_problem", lambda: "bwrap not found.")
     with pytest.raises(RuntimeError, match=r"bwrap not found.*--unsafe"):
-        sandbox.kernel_manager_factory(workspace=tmp_path, unsafe=False)
-    assert sandbox.kernel_manager_factory(workspace=tmp_path, unsafe=True) is None
+        kernel_manager_factory(workspace=tmp_path, unsafe=False)
+    assert kernel_manager_factory(workspace=tmp_path, unsafe=True) is None
 
 
 def test_the_zygote_works_here_and_a_broken_one_falls_back_to_a_sandbox_per_kernel(
         tmp_path, monkeypatch):
-    import autograder.forkserver as forkserver
-    from autograder.sandbox import AsyncSandboxedKernelManager, kernel_manager_factory
+    import autograder.isolation.forkserver as forkserver
+    from autograder.isolation.kernels import kernel_manager_factory
+    from autograder.isolation.sandbox import AsyncSandboxedKernelManager
 
     assert forkserver.zygote_problem() is None
     monkeypatch.setattr(forkserver, "zygote_problem", lambda: "unshare: Operation not permitted")

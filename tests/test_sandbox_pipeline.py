@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from autograder.cleanroom import notebook_caps
-from autograder.sandbox import sandbox_problem
+from autograder.isolation.sandbox import sandbox_problem
 from autograder.submissions import single_cell_submission
 
 pytestmark = [

@@ -37,7 +37,7 @@ class ClusterError(Exception):
 
 
 def _worker_sandbox_problem() -> str | None:
-    from autograder.sandbox import sandbox_problem
+    from autograder.isolation.sandbox import sandbox_problem
 
     try:
         return sandbox_problem()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import logging
 import os
 import secrets
 import shutil
@@ -47,7 +46,7 @@ BWRAP_SETTING = "AUTOGRADER_BWRAP"
 SCRATCH = "/scratch"
 """Where the writable scratch folder appears inside the sandbox (home and working directory)."""
 MPL_CACHE = f"{SCRATCH}/.cache/matplotlib"
-ZYGOTE_STAGE = "/.kernel-stage"  # see autograder.kernel_zygote.STAGE
+ZYGOTE_STAGE = "/.kernel-stage"  # see autograder.isolation.kernel_zygote.STAGE
 
 # Learner code runs under a uid (and gid) drawn at random from this range, far above the ranges that
 # distributions hand out to people and to subordinate ids, so that no file and no other process on
@@ -197,6 +196,7 @@ def wrap(
     nbgrader_execution: str | None = None,
     zygote: bool = False,
     bwrap: str | None = None,
+    mount_points: Iterable[str] = (),
 ) -> list[str]:
     """The command line that runs ``argv`` in a sandbox.
 
@@ -210,7 +210,7 @@ def wrap(
     nbgrader run passes it (so code that behaves differently under grading is caught there or in
     the clean room, which never sets it). ``env`` itself may not hold it.
 
-    ``zygote=True`` is for :mod:`autograder.kernel_zygote` only, which runs no learner code: it
+    ``zygote=True`` is for :mod:`isolation.kernel_zygote` only, which runs no learner code: it
     stays root (with the capabilities it needs to give each forked kernel namespaces, mounts and
     a uid of its own), keeps the host's pid namespace (so the pids it reports are the host's) and
     gets no resource limits; every kernel it forks sets up its own.
@@ -263,6 +263,8 @@ def wrap(
             cmd += ["--perms", "0755", "--dir", parent]
     for option, src, dest in binds:
         cmd += [option, src, dest]
+    for folder in mount_points:
+        cmd += ["--perms", "0755", "--dir", folder]
     if zygote:
         cmd += ["--perms", "0755", "--dir", ZYGOTE_STAGE]
     cmd += [
@@ -645,36 +647,3 @@ class SandboxedKernelManager(_SandboxedKernelMixin, KernelManager):
 
     start_kernel = run_sync(_SandboxedKernelMixin._async_start_kernel)
     cleanup_resources = run_sync(_SandboxedKernelMixin._async_cleanup_resources)
-
-
-def kernel_manager_factory(workspace: Path, unsafe: bool):
-    """The grading pipeline's kernel factory: sandboxed kernels, or refusal with a reason.
-
-    Returns a callable making an unstarted
-    :class:`autograder.forkserver.ForkedSandboxedKernelManager` (a sandboxed kernel forked from
-    a warm zygote, which this call starts and checks: seconds), or of
-    :class:`AsyncSandboxedKernelManager` where the zygote cannot be used; ``None`` (plain,
-    unsandboxed kernels) only when the sandbox cannot start and ``unsafe`` is True. Raises
-    RuntimeError with an instructor-facing message when the sandbox cannot start and ``unsafe`` is
-    False. ``workspace`` (the course folder with the gradebook) is never bound into the sandbox.
-    """
-    problem = sandbox_problem()
-    if problem is None:
-        from . import forkserver
-
-        zygote_problem = forkserver.zygote_problem()
-        if zygote_problem is None:
-            return functools.partial(forkserver.ForkedSandboxedKernelManager,
-                                     kernel_name="python3")
-        # Slower (a cold sandbox per kernel), just as safe.
-        logging.getLogger(__name__).warning(
-            "Kernels start in a sandbox each (slower): the zygote cannot be used here (%s).",
-            zygote_problem)
-        return functools.partial(AsyncSandboxedKernelManager, kernel_name="python3")
-    if unsafe:
-        return None
-    raise RuntimeError(
-        f"Learner code cannot be sandboxed here: {problem} Grading refuses to run it unsandboxed; "
-        "fix that, or pass --unsafe to grade anyway (learner code then runs with your rights "
-        f"and can read and change {workspace})."
-    )

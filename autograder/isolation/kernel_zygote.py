@@ -1,7 +1,7 @@
 """The zygote: a warm Python in the sandbox that forks a fresh kernel for each notebook (and a
 fresh process for each clean-room run).
 
-Run by :mod:`autograder.forkserver` inside bubblewrap (``python kernel_zygote.py``), as root
+Run by :mod:`isolation.forkserver` inside bubblewrap (``python kernel_zygote.py``), as root
 in the sandbox's namespaces (no network, a read-only system), never as a module of the grading
 process: it imports only the standard library until the host says what to preload.
 
@@ -53,7 +53,7 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
-MIN_UID = 2_000_000_000  # autograder.sandbox.UID_BASE: far from every uid a person or daemon has
+MIN_UID = 2_000_000_000  # isolation.sandbox.UID_BASE: far from every uid a person or daemon has
 STAGE = "/.kernel-stage"  # an empty folder bubblewrap makes; bound folders pass through here
 
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -2,15 +2,15 @@
 
 A cold sandboxed kernel spends about 2 s of CPU before the notebook's first line runs: Python,
 ipykernel, numpy and matplotlib are imported again for every learner. Here one sandbox, the
-zygote (:mod:`autograder.kernel_zygote`), imports them once; each notebook then gets a fork of
+zygote (:mod:`isolation.kernel_zygote`), imports them once; each notebook then gets a fork of
 it that has never run learner code and that sets up, before any learner code runs, the same
-isolation as a kernel of its own sandbox (:mod:`autograder.sandbox`): its own mount, pid, ipc,
+isolation as a kernel of its own sandbox (:mod:`isolation.sandbox`): its own mount, pid, ipc,
 network and uts namespaces, its own /proc, /tmp, /scratch and /dev/shm, its own uid with no
 capability and no_new_privs, its own resource limits, only its own socket folder.
 Several learners never share a kernel: that would let state pass from one to the next.
 
 :class:`ForkedSandboxedKernelManager` is a drop-in for
-:class:`autograder.sandbox.AsyncSandboxedKernelManager`; only how the kernel process starts and
+:class:`isolation.sandbox.AsyncSandboxedKernelManager`; only how the kernel process starts and
 is watched differs (a pidfd on the process the zygote forked, instead of a Popen).
 """
 
@@ -104,6 +104,9 @@ class Zygote:
             rw_binds=[self.root],
             limits=KERNEL_LIMITS,
             zygote=True,
+            # Made once, here: a folder a fork made would be seen (empty) by every later fork,
+            # the clean room's included, only after some kernel had run.
+            mount_points=[str(_solutions_dir())],
         )
         # Started from a thread that lives as long as this process: bubblewrap's
         # --die-with-parent follows the thread that started it, and the callers here are
@@ -284,7 +287,7 @@ def run_script(
     max_output: int,
 ) -> SandboxResult:
     """Run ``script`` (a path inside) forked from the zygote, like
-    :func:`autograder.sandbox.run_sandboxed` runs a command: ``folder`` (made with
+    :func:`autograder.isolation.sandbox.run_sandboxed` runs a command: ``folder`` (made with
     :func:`scratch_folder`) appears read-only at ``inside``; stdout comes back (at most
     ``max_output`` bytes; the file-size limit stops a process that writes more), stderr is
     dropped. The reference package is not there.
