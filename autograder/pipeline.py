@@ -1,23 +1,27 @@
-"""`grade()`: the whole batch, stage by stage (one module per stage).
+"""`grade()`: the coordinator of a batch, stage by stage (one module per stage).
 
-    collect -> workspace -> repair -> sanitize (score) -> execute -> save (score) -> feedback
-    -> report -> analytics (item_analysis.csv and report.html, over every student of the
-    workspace)
+    collect -> workspace -> [unit, on a runner: repair -> sanitize -> execute -> clean room ->
+    scores -> feedback] -> commit (gradebook, files, state) -> grades.csv -> report ->
+    analytics (item_analysis.csv and report.html, over every student of the workspace)
+
+The unit (autograder/unit.py) grades one submission from plain data and returns plain data; it
+runs on this machine's cores (runners/local.py, threads that drive sandboxed kernels) or on a
+Dask cluster (runners/dask.py). This process alone writes the gradebook and the workspace.
 
 Nothing is lost:
-- Each student is committed as soon as their notebook has run, in this order: gradebook
-  (SaveAutoGrades, sqlite transactions in WAL mode, checkpointed to disk once the student's
-  grades are in: score.shared_gradebook), autograded notebook, feedback, results.json, and last
-  DIR/.autograder/state/<sid>.json, each written to a temporary file and renamed. The state file
-  records the submission's content hash and the source's hash; a student whose state matches
-  is not graded again (unless force=True). A run killed at any moment (Ctrl-C, kill -9) thus
-  resumes where it stopped, and a student half-way through is simply graded again.
+- Students are committed as their units finish, a batch at a time, in this order: gradebook
+  (every student of the batch in one sqlite transaction, WAL mode, checkpointed to disk before
+  any file is written: score.save_many), then per student the autograded notebook, feedback,
+  results.json, and last DIR/.autograder/state/<sid>.json, each written to a temporary file and
+  renamed. The state file records the submission's content hash and the source's hash; a
+  student whose state matches is not graded again (unless force=True). A run killed at any
+  moment (Ctrl-C, kill -9) thus resumes where it stopped, and a student half-way through is
+  simply graded again.
 - grades.csv is written once at the end, to a temporary file that is then renamed.
-- Notebooks run concurrently (`jobs` at a time, each in a fresh kernel of its own); the main
-  thread alone writes the gradebook and the output files.
 
-A grading error that is not the learner's doing (a kernel that cannot start) gives the student a
-row with an empty score and status "error: ...", and no state file, so the next run retries.
+A grading error that is not the learner's doing (a kernel that cannot start, a worker that kept
+dying) gives the student a row with an empty score and status "error: ... (run again to
+retry)", and no state file, so the next run retries.
 """
 
 from __future__ import annotations
