@@ -125,14 +125,7 @@ def _describe(call: Call) -> str:
 
 
 def _error_message(call: Call, error: str) -> str:
-    if error.startswith("NotImplementedError"):
-        return (
-            f"{call.function} still raises NotImplementedError: replace the lines under "
-            "# YOUR CODE HERE with your code, run that cell, then this one."
-        )
-    if error.startswith("NameError") and repr(call.function) in error:
-        return f"{call.function} is not defined: run the cell where you wrote it, then this one."
-    return f"{_describe(call)} raised {error}"
+    return checks._error_message(call, error, _describe)
 
 
 def _float32(call: Call) -> bool:

@@ -368,7 +368,8 @@ def _entry(call: Call, index) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _error_message(call: Call, error: str) -> str:
+def _error_message(call: Call, error: str, describe: Callable[[Call], str] | None = None) -> str:
+    """What to tell the learner when `call` raised `error` (``describe`` shows the call)."""
     if error.startswith("NotImplementedError"):
         return (
             f"{call.function} still raises NotImplementedError: replace the lines under "
@@ -376,7 +377,7 @@ def _error_message(call: Call, error: str) -> str:
         )
     if error.startswith("NameError") and repr(call.function) in error:
         return f"{call.function} is not defined: run the cell where you wrote it, then this one."
-    return f"{_describe(call)} raised {error}"
+    return f"{(describe or _describe)(call)} raised {error}"
 
 
 def _as_numbers(call: Call, value) -> tuple[np.ndarray | None, str | None]:
