@@ -242,21 +242,28 @@ def _rows(url: str, student: str) -> tuple[dict, dict]:
     return grades, comments
 
 
-@pytest.mark.slow
-def test_save_writes_the_rows_nbgrader_itself_writes(workspace, db, tmp_path):
-    """save() runs SaveAutoGrades in one transaction with lookups from memory: the grades and
-    comments it writes must be exactly those of nbgrader's own SaveAutoGrades."""
+def _executed_with_two_failures(workspace):
+    """The release as if run: one test fails, one writes to stderr, the others pass."""
     from nbformat.v4 import new_output
-    from nbgrader.api import Gradebook
-    from nbgrader.preprocessors import SaveAutoGrades
 
     nb = nbformat.read(workspace.release_notebook, as_version=4)
-    for c in nb.cells:  # one test fails, one writes to stderr, the others pass
+    for c in nb.cells:
         grade_id = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id == "double_negative":
             c.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=[])]
         elif grade_id == "square_of_three":
             c.outputs = [new_output("stream", name="stderr", text="warning\n")]
+    return nb
+
+
+@pytest.mark.slow
+def test_save_writes_the_rows_nbgrader_itself_writes(workspace, db, tmp_path):
+    """save() runs SaveAutoGrades in one transaction with lookups from memory: the grades and
+    comments it writes must be exactly those of nbgrader's own SaveAutoGrades."""
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    nb = _executed_with_two_failures(workspace)
     theirs = tmp_path / "theirs.db"
     shutil.copy(db, theirs)
     with Gradebook(_url(theirs)) as gb:
@@ -276,15 +283,8 @@ def test_save_many_writes_the_rows_that_save_and_save_zero_write(workspace, db, 
     """The coordinator writes a batch of students from plain data (score.autograde, computed
     where the notebook ran) in one transaction: every row must be what save() (nbgrader's
     SaveAutoGrades, then the clean room's caps) and save_zero() write, student by student."""
-    from nbformat.v4 import new_output
 
-    nb = nbformat.read(workspace.release_notebook, as_version=4)
-    for c in nb.cells:  # one test fails, one writes to stderr, the others pass
-        grade_id = c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id == "double_negative":
-            c.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=[])]
-        elif grade_id == "square_of_three":
-            c.outputs = [new_output("stream", name="stderr", text="warning\n")]
+    nb = _executed_with_two_failures(workspace)
     caps = {"square_hidden": 0.0}  # the clean room found square_hidden failing
     theirs = tmp_path / "theirs.db"
     shutil.copy(db, theirs)
