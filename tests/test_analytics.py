@@ -328,3 +328,30 @@ def test_the_report_opens_offline_in_chromium_without_console_errors(planted, tm
     assert problems == []
     assert [u for u in requests if not u.startswith("file://")] == []
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_a_hidden_tests_diagnosis_is_made_outside_the_sandbox_not_taken_from_the_kernel(tmp_path):
+    # The learner's code can reach the catalogue inside its own kernel and rewrite what the
+    # hidden tests print there; the feedback and the report must still name the mistake the
+    # clean room's values show, worked out outside the sandbox.
+    import json
+
+    from autograder import submissions as S
+    from autograder.isolation.sandbox import sandbox_problem
+    from autograder.pipeline import grade
+
+    if sandbox_problem() is not None:
+        pytest.skip(f"no sandbox: {sandbox_problem()}")
+    forge = ("import solutions.mistakes as _m\n"
+             "_m.annotate = lambda message, calls, results: message + ' Likely mistake: FORGED'\n")
+    nb = S.make_submission({**S.correct_answers(), "sigmoid_derivative": SIGMOID_A_FORM})
+    nb = S.insert_cell(nb, forge, after="sigmoid_derivative")
+    S.write_class(tmp_path / "subs", {"mallory": nb})
+    grade(tmp_path / "subs", tmp_path / "out", progress=False)
+    state = json.loads((tmp_path / "out" / ".autograder" / "state" / "mallory.json").read_text())
+    html = (tmp_path / "out" / "feedback" / "mallory" / "activation_derivatives.html").read_text()
+    assert "FORGED" not in html and "FORGED" not in json.dumps(state)
+    hidden = {g: m["name"] for g, m in state["mistakes"].items()
+              if g.startswith("sigmoid_derivative") and g != "sigmoid_derivative_values"}
+    assert hidden and set(hidden.values()) == {"the a-form applied to z"}
