@@ -32,6 +32,7 @@ class Cluster:
     folder: Path
     scheduler: subprocess.Popen | None = None
     workers: list[subprocess.Popen] = field(default_factory=list)
+    scheduler_env: dict[str, str] = field(default_factory=dict)  # e.g. Dask settings
 
     @property
     def scheduler_file(self) -> Path:
@@ -46,7 +47,8 @@ class Cluster:
         self.scheduler = subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
              "--port", "0", "--no-dashboard", "--scheduler-file", str(self.scheduler_file)],
-            stdout=log, stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, env=_env(self.scheduler_env),
+            start_new_session=True)
         _wait(lambda: self.scheduler_file.exists(), self.scheduler, "the scheduler")
 
     def start_worker(self, name: str, nthreads: int = 1,
@@ -102,10 +104,12 @@ def _wait(ready, process: subprocess.Popen, what: str) -> None:
 
 
 @contextlib.contextmanager
-def cluster(folder: Path, workers: int = 2, nthreads: int = 1):
-    """A scheduler and `workers` workers of `nthreads` threads each, stopped afterwards."""
+def cluster(folder: Path, workers: int = 2, nthreads: int = 1,
+            scheduler_env: dict[str, str] | None = None):
+    """A scheduler (with `scheduler_env` added to its environment) and `workers` workers of
+    `nthreads` threads each, stopped afterwards."""
     folder.mkdir(parents=True, exist_ok=True)
-    c = Cluster(folder)
+    c = Cluster(folder, scheduler_env=scheduler_env or {})
     try:
         c.start_scheduler()
         for i in range(workers):

@@ -241,3 +241,41 @@ def test_a_killed_coordinator_resumes_on_the_next_run(classroom, local_run, tmp_
     assert reused >= done_before and graded + reused == CLASS_SIZE
     assert _cells(out) == local_run
     assert set(_statuses(out)) == set(handed_in)
+
+
+def test_a_student_whose_task_keeps_losing_its_worker_gets_an_error_row_not_a_grade(
+        classroom, local_run, tmp_path):
+    # allowed-failures = 0: the first worker lost with a task on it fails that task for good
+    # (KilledWorker), as the default of 3 does after the third loss.
+    subs_dir, handed_in = classroom
+    out = tmp_path / "out"
+    with cluster(tmp_path / "cluster", workers=0,
+                 scheduler_env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}) as c:
+        doomed = c.start_worker("doomed")
+        c.start_worker("steady")
+        c.wait_for_workers(2)
+        coordinator = _grade_cli(subs_dir, out, "--scheduler-file", str(c.scheduler_file))
+        states = out / ".autograder" / "state"
+        deadline = time.monotonic() + 600
+        while not states.exists() or len(list(states.glob("*.json"))) < 3:
+            assert coordinator.poll() is None, coordinator.communicate()[1]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        c.kill(doomed)
+        stdout, stderr = coordinator.communicate(timeout=900)
+        assert coordinator.returncode == 0, stderr
+        statuses = _statuses(out)
+        errors = {sid for sid, status in statuses.items() if status.startswith("error")}
+        assert errors, "the killed worker held no task: nothing to check"
+        assert all("KilledWorker" in statuses[sid] and statuses[sid].endswith(
+            "(run again to retry)") for sid in errors)
+        graded = {json.loads(p.read_text())["row"]["student_id"] for p in states.glob("*.json")}
+        assert not errors & graded  # no state file: the next run grades them
+        cells = _cells(out)
+        assert all(cells[sid]["score"] == "" for sid in errors)  # never a wrong grade
+        assert {sid: cells[sid] for sid in graded} == {sid: local_run[sid] for sid in graded}
+        again = _grade_cli(subs_dir, out, "--scheduler-file", str(c.scheduler_file))
+        stdout, stderr = again.communicate(timeout=900)
+        assert again.returncode == 0, stderr
+    assert _cells(out) == local_run
+    assert set(_statuses(out)) == set(handed_in)
