@@ -220,8 +220,9 @@ def summary_numbers(students: list[Student]) -> dict:
 
 
 def write(root: Path, rows: list[Row], cells: list[Cell], max_score: float,
-          feedback_path) -> list[Item]:
-    """DIR/item_analysis.csv and DIR/report.html for `rows` (every student of the workspace)."""
+          feedback_path, unused=()) -> list[Item]:
+    """DIR/item_analysis.csv and DIR/report.html for `rows` (every student of the workspace);
+    `unused` lists the files of this run's download that were not graded (collect.Unused)."""
     from . import report
 
     students = load_students(root, rows, feedback_path)
@@ -229,5 +230,6 @@ def write(root: Path, rows: list[Row], cells: list[Cell], max_score: float,
     atomic_write(root / "item_analysis.csv", item_csv(found))
     atomic_write(root / "report.html",
                  report.html_report(students, cells, found, misconceptions(students),
-                                    attention(students), max_score, summary_numbers(students)))
+                                    attention(students), max_score, summary_numbers(students),
+                                    unused))
     return found

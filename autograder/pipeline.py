@@ -219,7 +219,7 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     started = time.perf_counter()
     cells = [analytics.Cell(c.grade_id, c.points, c.function, c.hidden)
              for c in assignment.grade_cells]
-    analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback)
+    analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback, collected.unused)
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
                        isolation, collected.layout, collected.unused, collected.notes,
                        time.perf_counter() - started)

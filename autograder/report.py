@@ -150,7 +150,7 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
 
 
 def html_report(students, cells, items, misconceptions, attention, max_score: float,
-                numbers: dict) -> str:
+                numbers: dict, unused=()) -> str:
     """The whole report as one self-contained HTML page: no script, no external resource."""
     e = html.escape
     by_id = {item.grade_id: item for item in items}
@@ -187,6 +187,17 @@ def html_report(students, cells, items, misconceptions, attention, max_score: fl
         out.append("</tbody></table>")
     else:
         out.append("<p>Nobody: every notebook ran, on time, as handed in.</p>")
+
+    out.append(f'<h2>Files not graded <span class="muted">({len(unused)})</span></h2>')
+    if unused:
+        out.append('<table id="unused"><thead><tr><th>file in the download</th><th>student</th>'
+                   "<th>why not graded</th></tr></thead><tbody>")
+        for item in unused:
+            out.append(f'<tr><td class="msg">{e(item.path)}</td><td>{e(item.student_id)}</td>'
+                       f"<td>{e(item.reason)}</td></tr>")
+        out.append("</tbody></table>")
+    else:
+        out.append("<p>None: every file of the download was graded.</p>")
 
     out.append("<h2>Most common misconceptions</h2>")
     if misconceptions:

@@ -227,6 +227,11 @@ def test_a_canvas_download_with_a_roster_is_graded_end_to_end_in_the_sandbox(tmp
             ["leetom_1004_50004_activation_derivatives.ipynb", "s004",
              "an older upload of activation_derivatives.ipynb (graded the newer one)"],
             ["nguyenan_1005_50005_notes.pdf", "1005", "not a notebook"]]
+    # The class report lists them too, each with its reason.
+    report = (out / "report.html").read_text()
+    unused = report[report.index('<table id="unused">'):].split("</table>")[0]
+    assert unused.count("<tr><td") == 2
+    assert "nguyenan_1005_50005_notes.pdf</td><td>1005</td><td>not a notebook" in unused
     learner = (out / "feedback" / "s003" / "activation_derivatives.html").read_text()
     assert "activation_derivatives (1).ipynb was graded" in learner
 
