@@ -162,3 +162,50 @@ def test_check_of_a_stripped_backprop_notebook_repairs_it_against_its_own_releas
     assert f"{visible - 1} visible tests passed; {hidden} hidden tests run" in text
     failing = [line for line in text.splitlines() if "FAIL" in line]
     assert failing and all("predict" in line for line in failing), text
+
+
+# ---------------------------------------------------------------------------- the course
+def _configured_assignments() -> list[str]:
+    import runpy
+
+    from traitlets.config import Config
+
+    return runpy.run_path(str(REPO / "nbgrader_config.py"),
+                          init_globals={"get_config": Config})["ASSIGNMENTS"]
+
+
+def test_nbgrader_config_lists_the_assignments_of_source_and_release_in_order():
+    from autograder.workspace import assignments
+
+    listed = _configured_assignments()
+    assert listed == ["activation_derivatives", BACKPROP]  # the order the README teaches
+    assert sorted(listed) == assignments(REPO)
+    assert all((REPO / "release" / name / f"{name}.ipynb").is_file() for name in listed)
+    make = (REPO / "Makefile").read_text()
+    assert all(f"generate_assignment {name} " in make for name in listed)  # make release
+
+
+@pytest.mark.slow
+def test_the_formgrader_lists_both_assignments_with_their_points(tmp_path):
+    # What `make release` does to the gradebook (generate_assignment, for each assignment),
+    # then what the formgrader's assignment list asks nbgrader's API for.
+    import shutil
+
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.workspace import _ensure_alembic_on_path
+
+    _ensure_alembic_on_path()
+    shutil.copytree(REPO / "source", tmp_path / "source")
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.log_level = "ERROR"
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for name in _configured_assignments():
+        assert api.generate_assignment(name, force=True, create=True)["success"]
+    listed = {a["name"]: a["max_score"] for a in api.get_assignments()}
+    # 35 points in the first assignment's grade cells, 21 one-point cells in the second.
+    assert listed == {"activation_derivatives": 35.0, BACKPROP: 21.0}
