@@ -1,12 +1,19 @@
 """nbgrader configuration for this course directory (the repository root).
 
-`nbgrader generate_assignment activation_derivatives` builds release/ from source/;
-`python -m autograder grade` reads this file too.
+The module has two assignments, ASSIGNMENTS below, in the order learners take them; each is a
+folder of source/. `make release` (nbgrader generate_assignment NAME, for each) builds release/
+from source/ and enters both in the gradebook, so the formgrader lists both with their points;
+`python -m autograder grade SUBMISSIONS --assignment NAME --out DIR` grades one of them and reads
+this file too.
 """
 
 import os
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
+
+# The course's assignments, in order (tests/test_multi_assignment.py checks them against
+# source/ and release/, and that nbgrader's formgrader API lists them).
+ASSIGNMENTS = ["activation_derivatives", "backprop_one_hidden_layer"]
 
 c.CourseDirectory.course_id = "activation-derivatives"
 

@@ -1,7 +1,10 @@
 """`python -m autograder check NOTEBOOK`: run a notebook's visible tests and say what passes.
 
-For learners and self-study. It needs nothing but the notebook and the released notebook of
-this repository: no gradebook, no reference solutions. The notebook is first repaired as grading
+For learners and self-study. It needs nothing but the notebook and the released notebooks of
+this repository: no gradebook, no reference solutions. Which assignment the notebook belongs to
+is recognised from its content (the assignment's grade_ids and the functions it defines, as
+`grade` recognises a notebook handed in under another name), whatever the file is called. The
+notebook is first repaired as grading
 repairs it (autograder.repair: lost nbgrader metadata, deleted or moved test cells, duplicated
 cells), and what was repaired is said. It then runs top to bottom in a fresh kernel, like
 "Restart and Run All". Hidden tests are left out, and a test cell that holds nothing but a hidden
@@ -24,10 +27,10 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder import execute as executor
-from autograder.collect import ASSIGNMENT, NOTEBOOK
+from autograder.collect import ASSIGNMENT, NOTEBOOK, Fingerprint
 from autograder.execute import KERNEL_DIED, NOT_RUN, Limits
 from autograder.repair import NotGradable, Release, repair
-from autograder.workspace import REPO
+from autograder.workspace import REPO, assignments
 
 RELEASE = REPO / "release" / ASSIGNMENT / NOTEBOOK
 
@@ -115,8 +118,23 @@ def _prints_a_constant(node: ast.expr) -> bool:
             and all(isinstance(arg, ast.Constant) for arg in node.args))
 
 
-def _release_functions() -> tuple[str, ...]:
-    return Release.load(RELEASE).functions if RELEASE.is_file() else ()
+def _release_functions(release: Path = RELEASE) -> tuple[str, ...]:
+    return Release.load(release).functions if Path(release).is_file() else ()
+
+
+def which_release(nb: NotebookNode, course: Path = REPO) -> Path:
+    """The released notebook of the course's assignment that `nb` holds: the one whose
+    grade_ids and functions it carries most of (collect.Fingerprint); the first assignment's
+    when it holds none of any."""
+    content = nbformat.writes(nb).encode()
+    best, chosen = 0, RELEASE
+    for name in assignments(course):
+        release = Path(course) / "release" / name / f"{name}.ipynb"
+        fingerprint = Fingerprint.from_notebook(release)
+        score = fingerprint.score(content) if fingerprint is not None else 0
+        if score > best:
+            best, chosen = score, release
+    return chosen
 
 
 def repaired(nb: NotebookNode, release: Path = RELEASE) -> tuple[NotebookNode, str, str]:
@@ -294,8 +312,10 @@ def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) 
     out = out or sys.stdout
     notebook = Path(notebook)
     try:
-        nb, changes, why_not = repaired(load(notebook))
-        functions, tests, hidden_only = plan(nb, _release_functions())
+        nb = load(notebook)
+        release = which_release(nb)
+        nb, changes, why_not = repaired(nb, release)
+        functions, tests, hidden_only = plan(nb, _release_functions(release))
         if not functions:
             reason = f" ({why_not})" if why_not else ""
             raise NotebookError(

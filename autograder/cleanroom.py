@@ -16,6 +16,13 @@ grade cell is higher than the clean room's, the lower one counts (:func:`apply_c
 Results that earn nothing: anything other than a plain ndarray of numbers, a list (or tuple) of
 numbers or a plain number (an ndarray subclass or an object whose ``__eq__`` says True cannot even
 be written back), a wrong shape, a call the process did not live to answer.
+
+The second assignment's checks (``solutions.backprop_checks``) pass and return trees: parameter
+dicts of float arrays, activation names, tuples. Their calls cross as ``solutions/plain.py``
+specs (``plain=True``; the harness reads them with a copy of that module), and what comes back
+is rebuilt with ``plain.from_arrays``, which trusts nothing. :data:`TABLES` says which checks
+table and release belong to which assignment; :func:`notebook_caps` picks the one whose
+grade_ids the notebook carries.
 """
 
 from __future__ import annotations
@@ -104,10 +111,30 @@ def display_cells(release: Path | None = None) -> frozenset[str]:
 
 
 @functools.cache
-def _repository_display_cells() -> frozenset[str]:
-    from autograder.collect import ASSIGNMENT, NOTEBOOK
+def _repository_display_cells(assignment: str = "activation_derivatives") -> frozenset[str]:
+    return display_cells(Path(__file__).resolve().parents[1] / "release" / assignment
+                         / f"{assignment}.ipynb")
 
-    return display_cells(Path(__file__).resolve().parents[1] / "release" / ASSIGNMENT / NOTEBOOK)
+
+# assignment -> (the module of its CHECKS table, whether its calls cross as plain trees)
+TABLES = {
+    "activation_derivatives": ("solutions.checks", False),
+    "backprop_one_hidden_layer": ("solutions.backprop_checks", True),
+}
+
+
+def checks_table(grade_ids) -> tuple[str, Mapping, bool]:
+    """The assignment whose CHECKS table holds most of `grade_ids`: (its name, the table,
+    whether its calls cross as plain trees); the table is empty when none holds any."""
+    import importlib
+
+    best = ("activation_derivatives", {}, False)
+    for assignment, (module, plain) in TABLES.items():
+        table = importlib.import_module(module).CHECKS
+        found = sum(1 for grade_id in grade_ids if grade_id in table)
+        if found > sum(1 for grade_id in grade_ids if grade_id in best[1]):
+            best = (assignment, table, plain)
+    return best
 
 
 def learner_steps(notebook: Path | nbformat.NotebookNode,
@@ -159,9 +186,22 @@ def _plain_python(source: str, transformer) -> str:
 # --- calls in, results out -----------------------------------------------------------------------
 
 
-def encode_calls(calls: Sequence) -> bytes:
-    """The calls as an uncompressed npz: a JSON ``plan`` plus one array per array argument."""
+def encode_calls(calls: Sequence, *, plain: bool = False) -> bytes:
+    """The calls as an uncompressed npz: a JSON ``plan`` plus one array per array argument
+    (``plain``: every call as ``solutions.plain.call_to_arrays`` writes it)."""
     arrays: dict[str, np.ndarray] = {}
+    if plain:
+        from solutions.plain import call_to_arrays
+
+        plan = []
+        for index, call in enumerate(calls):
+            entry, more = call_to_arrays(call, index)
+            plan.append({**entry, "plain": True})
+            arrays.update(more)
+        arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        return buffer.getvalue()
 
     def spec(value) -> dict:
         if isinstance(value, str):
@@ -293,6 +333,8 @@ def _decode_frame(payload: bytes, calls: Sequence, seen: Mapping) -> dict | tupl
         return index, None if error is None else " ".join(error.split())[:200]
     if type(index) is not int or not 0 <= index < len(calls) or index in seen:
         raise ValueError("bad index")
+    if kind == "plain":
+        return {index: _plain_result(meta, arrays, calls[index])}
     if kind not in _RESULT_KINDS or not re.fullmatch(r"\w{0,40}", str(name)):
         raise ValueError("bad kind")
     call = calls[index]
@@ -323,6 +365,31 @@ def _decode_frame(payload: bytes, calls: Sequence, seen: Mapping) -> dict | tupl
     return {index: CallResult(value, tuple(args_after), None)}
 
 
+def _plain_result(meta: dict, arrays: Mapping, call):
+    """A plain frame's CallResult: the value and the arguments after the call rebuilt with
+    ``plain.from_arrays`` (ValueError for anything malformed)."""
+    from solutions.checks import CallResult
+    from solutions.plain import from_arrays
+
+    arrays = {key: value for key, value in arrays.items() if key != "meta"}
+    args_after = list(call.args)
+    given = meta["args_after"]
+    if type(given) is not dict:
+        raise ValueError("bad arguments after")
+    for key, spec in given.items():
+        if not re.fullmatch(r"\d{1,3}", key) or int(key) >= len(args_after):
+            raise ValueError("bad argument position")
+        if not isinstance(call.args[int(key)], (np.ndarray, dict)):
+            raise ValueError("argument was not an array or a dict")
+        args_after[int(key)] = from_arrays(spec, arrays)
+    error = meta["error"]
+    if error is not None:
+        if not isinstance(error, str):
+            raise ValueError("bad error")
+        return CallResult(None, tuple(args_after), error[:300])
+    return CallResult(from_arrays(meta["value"], arrays), tuple(args_after), None)
+
+
 def _plain_array(array) -> np.ndarray:
     if type(array) is not np.ndarray or array.dtype.kind not in "biuf":
         raise ValueError("not a plain numeric array")
@@ -350,13 +417,15 @@ def run_calls(
     limits: Limits = CLEANROOM_LIMITS,
     steps: Sequence[dict] | None = None,
     cell_limits: Mapping[str, float] | None = None,
+    plain: bool = False,
 ) -> RoomRun:
     """Run ``calls`` against the learner's code in one sandbox; results as CallResults.
 
     ``steps`` is the program (see :mod:`isolation.cleanroom_harness`): cells and, where the
     test cells stand, ranges of ``calls``. Without it, the ``sources`` run as cells 1, 2, ...
     and then every call is made. ``cell_limits`` overrides the harness's time limits for cells
-    (``cell_seconds``, ``cells_seconds``, ``short_cell_seconds``).
+    (``cell_seconds``, ``cells_seconds``, ``short_cell_seconds``). ``plain``: the calls cross
+    as plain trees (see the module's docstring).
 
     The process is forked from the warm zygote (:func:`isolation.forkserver.run_script`: numpy is
     already imported, and the reference package is hidden); if the zygote cannot be used, a
@@ -369,12 +438,13 @@ def run_calls(
         steps.append({"calls": [0, len(calls)]})
     program = {"steps": list(steps), "limits": dict(cell_limits or {})}
     try:
-        return _run_calls(program, calls, timeout, limits, forked=True)
+        return _run_calls(program, calls, timeout, limits, forked=True, plain=plain)
     except forkserver.ZygoteError:
-        return _run_calls(program, calls, timeout, limits, forked=False)
+        return _run_calls(program, calls, timeout, limits, forked=False, plain=plain)
 
 
-def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool) -> RoomRun:
+def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool,
+               plain: bool = False) -> RoomRun:
     from autograder.isolation import forkserver
 
     if not isinstance(program, dict):  # a list of sources, as run_calls takes them
@@ -384,8 +454,12 @@ def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool) 
               else Path(tempfile.mkdtemp(prefix="cleanroom-")))
     try:
         (folder / "learner.json").write_text(json.dumps(program), encoding="utf-8")
-        (folder / "calls.npz").write_bytes(encode_calls(calls))
+        (folder / "calls.npz").write_bytes(encode_calls(calls, plain=plain))
         shutil.copyfile(cleanroom_harness.__file__, folder / "harness.py")
+        if plain:
+            from solutions import plain as plain_module
+
+            shutil.copyfile(plain_module.__file__, folder / "plain.py")
         for path in folder.iterdir():
             path.chmod(0o644)
         folder.chmod(0o755)
@@ -435,6 +509,7 @@ def cleanroom_scores(
     limits: Limits = CLEANROOM_LIMITS,
     cell_limits: Mapping[str, float] | None = None,
     skip: frozenset[str] | None = None,
+    plain: bool = False,
 ) -> dict[str, Outcome]:
     """Judge every check (default: ``solutions.checks.CHECKS``) on the notebook's code.
 
@@ -443,6 +518,7 @@ def cleanroom_scores(
     change an answer and are left out, and so are the release's display cells the learner left
     unchanged, ``skip``, default :func:`display_cells`); ``check.verify`` judges them here,
     outside. A notebook that cannot be read fails every check with a message saying so.
+    ``plain``: the calls cross as plain trees (the second assignment's checks).
     """
     if checks is None:
         from solutions.checks import CHECKS as checks
@@ -468,7 +544,7 @@ def cleanroom_scores(
     while steps and "cell" in steps[-1]:
         steps.pop()  # cells after the last test cell cannot change an answer: not run
     run = run_calls([], all_calls, timeout=timeout, limits=limits, steps=steps,
-                    cell_limits=cell_limits)
+                    cell_limits=cell_limits, plain=plain)
 
     outcomes: dict[str, Outcome] = {}
     start = 0
@@ -572,14 +648,15 @@ def notebook_caps(notebook: nbformat.NotebookNode, *,
     Needs the sandbox (raises RuntimeError where it cannot start: do not pass this hook then).
     """
     from autograder.isolation.sandbox import sandbox_problem
-    from solutions.checks import CHECKS
 
     problem = sandbox_problem()
     if problem is not None:
         raise RuntimeError(f"The clean room needs the sandbox: {problem}")
     # Sanitised notebooks may carry plain dicts as metadata: read it with .get only.
     meta = [cell.get("metadata", {}).get("nbgrader", {}) for cell in notebook.cells]
-    grade_ids = {m.get("grade_id") for m in meta if m.get("grade") and m.get("grade_id") in CHECKS}
+    graded = [m.get("grade_id") for m in meta if m.get("grade")]
+    assignment, CHECKS, plain = checks_table(graded)  # noqa: N806 - the table, as elsewhere
+    grade_ids = {grade_id for grade_id in graded if grade_id in CHECKS}
     if not grade_ids:
         return {}  # nothing here the clean room knows how to re-check (another assignment)
     cells_seconds = max(CELLS_SECONDS, 2 * cell_seconds)
@@ -588,7 +665,8 @@ def notebook_caps(notebook: nbformat.NotebookNode, *,
     cpu = dataclasses.replace(CLEANROOM_LIMITS, cpu_seconds=max(CLEANROOM_LIMITS.cpu_seconds,
                                                                  math.ceil(timeout)))
     outcomes = cleanroom_scores(notebook, {g: CHECKS[g] for g in CHECKS if g in grade_ids},
-                                timeout=timeout, limits=cpu, cell_limits=limits)
+                                timeout=timeout, limits=cpu, cell_limits=limits,
+                                skip=_repository_display_cells(assignment), plain=plain)
     failed = [grade_id for grade_id, outcome in outcomes.items() if not outcome.passed]
     by_function: dict[str, list[str]] = {}
     for grade_id in failed:

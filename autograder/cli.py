@@ -20,13 +20,14 @@ INTERRUPTED = 130
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
-        description="Grade, check and demonstrate the activation_derivatives assignment.",
+        description="Grade, check and demonstrate the course's assignments "
+                    "(activation_derivatives, backprop_one_hidden_layer).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     g = commands.add_parser("grade", help="grade a batch of submissions with nbgrader")
     g.add_argument("submissions", type=Path,
-                   help="folder or zip: <student_id>/activation_derivatives/*.ipynb "
+                   help="folder or zip: <student_id>/<assignment>/*.ipynb "
                         "(nbgrader layout), <student_id>.ipynb files, or a Canvas, Moodle or "
                         "Blackboard download of the submissions")
     g.add_argument("--out", type=Path, required=True,
@@ -52,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="the same, with the scheduler's address read from the file that "
                               "`dask scheduler --scheduler-file PATH` wrote (what a Slurm job "
                               "shares)")
+    g.add_argument("--assignment", default=None, metavar="NAME",
+                   help="the assignment to grade, a folder of the course's source/ (default: "
+                        "the course's only assignment; required when it has several)")
     g.add_argument("--course", type=Path, default=None,
                    help="course folder with nbgrader_config.py and source/ (default: this "
                         "repository)")
@@ -104,7 +108,8 @@ def _grade(args) -> int:
         result = grade(args.submissions, args.out, force=args.force, jobs=args.jobs,
                        timeout=args.timeout, unsafe=args.unsafe,
                        progress=not args.no_progress, roster=args.roster,
-                       scheduler=args.scheduler, scheduler_file=args.scheduler_file, **course)
+                       scheduler=args.scheduler, scheduler_file=args.scheduler_file,
+                       assignment=args.assignment, **course)
     except GradingError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -118,7 +123,7 @@ def _grade(args) -> int:
     print(f"sandbox:  {result.sandbox}")
     print(f"this run: graded {result.graded}, unchanged since the last run {result.reused}")
     print(f"grades:   {result.workspace / 'grades.csv'}")
-    print(f"feedback: {result.workspace / 'feedback'}/<student_id>/activation_derivatives.html")
+    print(f"feedback: {result.workspace / 'feedback'}/<student_id>/{result.assignment}.html")
     print(f"results:  {result.workspace / 'results'}/<student_id>.json (Gradescope format)")
     print(f"report:   {result.workspace / 'report.html'} (the class at a glance) and "
           f"{result.workspace / 'item_analysis.csv'}")

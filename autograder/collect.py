@@ -285,22 +285,24 @@ class _Entry:
 
 
 def collect(path: Path, *, fingerprint: Fingerprint | None = None,
-            roster: Path | None = None) -> list[Submission]:
+            roster: Path | None = None, assignment: str = ASSIGNMENT) -> list[Submission]:
     """All submissions in `path` (folder or zip), sorted by student id."""
-    return collect_all(path, fingerprint=fingerprint, roster=roster).submissions
+    return collect_all(path, fingerprint=fingerprint, roster=roster,
+                       assignment=assignment).submissions
 
 
 def collect_all(path: Path, *, fingerprint: Fingerprint | None = None,
-                roster: Path | None = None) -> Collection:
+                roster: Path | None = None, assignment: str = ASSIGNMENT) -> Collection:
     """The submissions in `path` (folder or zip) and the files not used, with reasons.
 
     `fingerprint` lets a notebook under another name be graded (none: by name only); `roster`
-    is a CSV file lms_id,student_id (`read_roster`)."""
+    is a CSV file lms_id,student_id (`read_roster`); `assignment` names the folder and the
+    notebook (<assignment>.ipynb) that the nbgrader layout and the learners use."""
     path = Path(path)
     mapping = read_roster(roster) if roster is not None else None
     if not path.exists():
         raise CollectError(f"{path} does not exist: give the folder or zip of submissions.")
-    finder = _Finder(str(path), fingerprint)
+    finder = _Finder(str(path), fingerprint, assignment)
     if path.is_dir():
         entries = _folder_entries(path)
     elif zipfile.is_zipfile(path):
@@ -382,8 +384,11 @@ class _Student:
 
 
 class _Finder:
-    def __init__(self, where: str, fingerprint: Fingerprint | None):
+    def __init__(self, where: str, fingerprint: Fingerprint | None,
+                 assignment: str = ASSIGNMENT):
         self.where = where
+        self.assignment = assignment
+        self.notebook = f"{assignment}.ipynb"
         self.fingerprint = fingerprint
         self.unused: list[tuple[str, str, str]] = []  # (path, raw student id, reason)
         self.notes: list[str] = []
@@ -405,7 +410,7 @@ class _Finder:
             visible = [p for p in entries if _hidden(p) is None]  # course root)
             tops = {p[0] for p in visible if len(p) > 1}
             course_root = "submitted" in tops and ("nbgrader_config.py",) in visible
-            layout = None if course_root else _detect(visible)
+            layout = None if course_root else _detect(visible, self.assignment)
             if layout is not None:
                 break
             if course_root:
@@ -425,8 +430,8 @@ class _Finder:
                 break
         if layout is None:
             raise CollectError(
-                f"{self.where} holds no submissions: expected <student_id>/{ASSIGNMENT}/"
-                f"{NOTEBOOK} (nbgrader's layout), <student_id>.ipynb files, or a Canvas, "
+                f"{self.where} holds no submissions: expected <student_id>/{self.assignment}/"
+                f"{self.notebook} (nbgrader's layout), <student_id>.ipynb files, or a Canvas, "
                 f"Moodle or Blackboard download of the submissions."
             )
         students = getattr(self, f"_{layout.lower()}")(entries)
@@ -441,15 +446,16 @@ class _Finder:
                 continue
             sid, rest = parts[0], parts[1:]
             student = students.setdefault(sid, _Student(sid, f"{self.where}/{sid}"))
-            shown = "/".join(rest[1:] if rest[0] == ASSIGNMENT else rest)
+            shown = "/".join(rest[1:] if rest[0] == self.assignment else rest)
             # activation_derivatives/activation_derivatives.ipynb, else the notebook's name
             # straight in the student's folder
-            expected = 2 if rest == (ASSIGNMENT, NOTEBOOK) else int(rest == (NOTEBOOK,))
+            nb_name = (self.notebook,)
+            expected = 2 if rest == (self.assignment, *nb_name) else int(rest == nb_name)
             student.files.append(_File(entry, shown, expected=expected, skip=_hidden(parts)))
             if _hidden(parts) is None:
                 rests.setdefault(sid, []).append(rest)
         for sid, student in students.items():
-            student.missing = _nbgrader_missing(rests.get(sid, []))
+            student.missing = _nbgrader_missing(rests.get(sid, []), self.assignment)
         return students
 
     def _files(self, entries) -> dict[str, _Student]:
@@ -459,13 +465,13 @@ class _Finder:
             name = parts[-1]
             if _hidden(parts) is None and name.lower().endswith(".ipynb"):
                 stem = name[: -len(".ipynb")]
-                if len(parts) == 1 or (STUDENT_ID.fullmatch(stem) and stem != ASSIGNMENT):
+                if len(parts) == 1 or (STUDENT_ID.fullmatch(stem) and stem != self.assignment):
                     sid = stem  # <sid>.ipynb, wherever it sits
                 else:
                     sid = parts[-2]  # <sid>/activation_derivatives.ipynb
                 student = students.setdefault(sid, _Student(sid, f"{self.where}/{sid}"))
                 student.files.append(_File(entry, "/".join(parts), expected=stem == sid
-                                           or name == NOTEBOOK))
+                                           or name == self.notebook))
             else:
                 strays.append((parts, entry))
         for parts, entry in strays:
@@ -482,7 +488,8 @@ class _Finder:
                 continue
             sid = parts[0]
             student = students.setdefault(sid, _Student(sid, f"{self.where}/{sid}"))
-            expected = 2 if parts[1:] == (NOTEBOOK,) else int(parts[1:] == (f"{sid}.ipynb",))
+            expected = (2 if parts[1:] == (self.notebook,)
+                        else int(parts[1:] == (f"{sid}.ipynb",)))
             student.files.append(_File(entry, "/".join(parts[1:]), expected=expected,
                                        skip=_hidden(parts)))
         return students
@@ -502,7 +509,8 @@ class _Finder:
             skip = _hidden(parts[1:]) if len(parts) > 1 else None
             if m["plugin"] != "file" and skip is None:
                 skip = f"Moodle {m['plugin']} submission (not a notebook)"
-            student.files.append(_File(entry, shown, expected=shown.split("/")[-1] == NOTEBOOK,
+            student.files.append(_File(entry, shown,
+                                       expected=shown.split("/")[-1] == self.notebook,
                                        skip=skip))
         return students
 
@@ -534,7 +542,7 @@ class _Finder:
             for f in student.files:
                 r = RESUBMITTED.fullmatch(f.shown)
                 base, n = (r["base"] + r["ext"], int(r["n"])) if r else (f.shown, 0)
-                f.expected = base == NOTEBOOK
+                f.expected = base == self.notebook
                 key = (n, *f.attempt)
                 if base not in latest or key > latest[base][0]:
                     if base in latest:
@@ -574,7 +582,8 @@ class _Finder:
             student = students.setdefault(user, _Student(user, f"{self.where}/{m['head']}"))
             shown = m["file"] or f"receipt of {label}.txt"
             student.files.append(_File(
-                entry, shown, expected=shown == NOTEBOOK, attempt=(date,), attempt_label=label,
+                entry, shown, expected=shown == self.notebook, attempt=(date,),
+                attempt_label=label,
                 skip=f"Blackboard receipt of the attempt of {label}" if m["receipt"] else None))
         return students
 
@@ -617,13 +626,13 @@ class _Finder:
                 note = f"graded under another name ({chosen.shown})"
                 told.append(f"Your notebook {chosen.shown} was graded: it holds this "
                             f"assignment under another name. Next time, hand it in as "
-                            f"{NOTEBOOK}.")
+                            f"{self.notebook}.")
             elif top:
                 problem = (f"{len(top)} notebooks hold this assignment "
                            f"({', '.join(f.shown for f in top[:3])}): keep one and grade again")
         if chosen is None and problem is None:
             if notebooks:
-                problem = (f"no {NOTEBOOK} (found "
+                problem = (f"no {self.notebook} (found "
                            f"{', '.join(sorted(f.shown for f in notebooks)[:3])})")
             elif student.missing is not None:
                 problem = student.missing()
@@ -696,7 +705,7 @@ class _Finder:
         return ids
 
 
-def _detect(visible: list[tuple[str, ...]]) -> str | None:
+def _detect(visible: list[tuple[str, ...]], assignment: str = ASSIGNMENT) -> str | None:
     """The layout of these (visible) files, or None."""
     tops = {p[0] for p in visible}
     files = {p[0] for p in visible if len(p) == 1}
@@ -708,23 +717,24 @@ def _detect(visible: list[tuple[str, ...]]) -> str | None:
     best = max(lms, key=lambda k: lms[k])
     if lms[best]:
         return best
-    if any(len(p) >= 3 and p[1] == ASSIGNMENT for p in visible):
+    if any(len(p) >= 3 and p[1] == assignment for p in visible):
         return "nbgrader"
     if any(t.lower().endswith(".ipynb") for t in files):
         return "files"
     return None
 
 
-def _nbgrader_missing(rest: list[tuple[str, ...]]) -> Callable[[], str]:
+def _nbgrader_missing(rest: list[tuple[str, ...]],
+                      assignment: str = ASSIGNMENT) -> Callable[[], str]:
     """What the nbgrader layout has always said when a student's folder holds no notebook
     (`rest`: their files' paths inside their folder)."""
     def message() -> str:
-        if not any(p[0] == ASSIGNMENT for p in rest):
+        if not any(p[0] == assignment for p in rest):
             folders = sorted({p[0] for p in rest if len(p) > 1})
             seen = ", ".join(f + "/" for f in folders[:3])
             seen = f"found {seen}" if seen else "found no folder"
-            return f"no {ASSIGNMENT} folder ({seen})"
-        return f"no {NOTEBOOK} (found no notebook)"
+            return f"no {assignment} folder ({seen})"
+        return f"no {assignment}.ipynb (found no notebook)"
     return message
 
 

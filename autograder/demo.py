@@ -1,9 +1,11 @@
-"""`python -m autograder demo` (what `make demo` runs): grade a small made-up class.
+"""`python -m autograder demo` (what `make demo` runs): grade a small made-up class for each
+assignment of the module, in the order the learners meet them.
 
-It writes a handful of submissions built from the committed release (the reference answers, the
-lecture's plain formulas, a few common mistakes, a file that is not a notebook, an untouched
-notebook), grades them with `autograder.pipeline.grade` into OUT (default demo_output/), prints
-one line per student and says where the grades and the feedback are.
+For each assignment it writes a handful of submissions built from the committed release (the
+reference answers, common mistakes, a file that is not a notebook, an untouched notebook; the
+lecture's plain formulas for the first), grades them with `autograder.pipeline.grade` into
+OUT/<assignment>/ (default demo_output/), prints one line per student and says where the grades
+and the feedback are.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from nbformat import NotebookNode
 from autograder import submissions as subs
 
 ASSIGNMENT = subs.ASSIGNMENT
+BACKPROP = "backprop_one_hidden_layer"
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,48 @@ CLASS: tuple[DemoStudent, ...] = (
 )
 
 
-def ensure_release(out: TextIO) -> None:
+def _notebook(folder: str, assignment: str) -> Path:
+    return subs.ROOT / folder / assignment / f"{assignment}.ipynb"
+
+
+def _backprop_mistake(student_id: str, function: str, code: str, what: str) -> DemoStudent:
+    return DemoStudent(student_id, what, lambda: subs.make_submission(
+        {**subs.correct_answers(_notebook("source", BACKPROP)), function: code},
+        release=_notebook("release", BACKPROP)))
+
+
+BACKPROP_CLASS: tuple[DemoStudent, ...] = (
+    DemoStudent("correct", "the reference answers", lambda: subs.make_submission(
+        subs.correct_answers(_notebook("source", BACKPROP)),
+        release=_notebook("release", BACKPROP))),
+    _backprop_mistake("in_place", "update_parameters",
+                      "for name in ('W1', 'b1', 'W2', 'b2'):\n"
+                      "    parameters[name] -= learning_rate * grads['d' + name]\n"
+                      "return parameters",
+                      "update_parameters changes the caller's parameters in place"),
+    _backprop_mistake("cost_no_clip", "compute_cost",
+                      "m = Y.shape[1]\n"
+                      "return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)",
+                      "the cost without a clip: log(0) when A2 is exactly 0 or 1"),
+    DemoStudent("not_json", "a file that is not a notebook at all", subs.BROKEN["not_json"]),
+    DemoStudent("untouched", "the release handed in unchanged",
+                lambda: subs.read_notebook(_notebook("release", BACKPROP))),
+)
+
+# Each assignment's made-up class, in the order the module teaches them.
+CLASSES: dict[str, tuple[DemoStudent, ...]] = {ASSIGNMENT: CLASS, BACKPROP: BACKPROP_CLASS}
+# Whose feedback the demo points to: one that lost a point to a common mistake.
+EXAMPLE = {ASSIGNMENT: "relu_at_0", BACKPROP: "in_place"}
+
+
+def ensure_release(out: TextIO, assignment: str = ASSIGNMENT) -> None:
     """Build release/ from source/ with nbgrader if it is missing (it is normally committed)."""
-    if subs.RELEASE.is_file():
+    release, source = _notebook("release", assignment), _notebook("source", assignment)
+    if release.is_file():
         return
-    if not subs.SOURCE.is_file():
+    if not source.is_file():
         raise FileNotFoundError(
-            f"neither {subs.RELEASE} nor {subs.SOURCE} exists; restore them with `git checkout`"
+            f"neither {release} nor {source} exists; restore them with `git checkout`"
         )
     print("release/ is missing: building it from source/ with nbgrader...", file=out)
     env = dict(os.environ)
@@ -77,7 +115,7 @@ def ensure_release(out: TextIO) -> None:
             "-m",
             "nbgrader",
             "generate_assignment",
-            ASSIGNMENT,
+            assignment,
             "--force",
             "--log-level=WARN",
         ],  # fmt: skip
@@ -87,11 +125,12 @@ def ensure_release(out: TextIO) -> None:
     )
 
 
-def write_demo_class(folder: Path) -> list[Path]:
-    """Write the demo submissions afresh into `folder` (nbgrader layout)."""
+def write_demo_class(folder: Path, assignment: str = ASSIGNMENT) -> list[Path]:
+    """Write the demo submissions of `assignment` afresh into `folder` (nbgrader layout)."""
     if folder.exists():
         shutil.rmtree(folder)
-    return subs.write_class(folder, {s.student_id: s.build() for s in CLASS})
+    return subs.write_class(folder, {s.student_id: s.build() for s in CLASSES[assignment]},
+                            assignment=assignment)
 
 
 def _score(row) -> str:
@@ -107,12 +146,13 @@ def lost_points(row, max_points: dict[str, float]) -> list[str]:
     return [g for g, most in max_points.items() if row.points.get(g, 0.0) < most]
 
 
-def print_table(rows, max_points: dict[str, float], out: TextIO, most_named: int = 3) -> None:
+def print_table(rows, max_points: dict[str, float], out: TextIO, most_named: int = 3,
+                students: tuple[DemoStudent, ...] = CLASS) -> None:
     """One line per demo student (id, score, status, what the submission is); under a partly
     right submission, the tests it lost points in (at most `most_named` of them by name)."""
     by_id = {row.student_id: row for row in rows}
     lines = []
-    for student in CLASS:
+    for student in students:
         row = by_id.get(student.student_id)
         status = row.status if row is not None else "missing from the grading results"
         lines.append((student.student_id, _score(row), status, student.what))
@@ -138,46 +178,58 @@ def _relative(path: Path) -> str:
 
 
 def run(out: Path = Path("demo_output"), *, stream: TextIO | None = None) -> int:
-    """Grade the demo class into `out`; return 0 when it was graded, 1 otherwise."""
+    """Grade each assignment's demo class into `out`/<assignment>/; return 0 when every class
+    was graded, 1 otherwise."""
+    stream = stream or sys.stdout
+    started = time.perf_counter()
+    for number, assignment in enumerate(CLASSES, start=1):
+        print(f"Assignment {number} of {len(CLASSES)}: {assignment}", file=stream)
+        if _run_one(Path(out), assignment, stream) != 0:
+            return 1
+        print(file=stream)
+    print(f"Done in {time.perf_counter() - started:.0f} s. "
+          "Run it again and only new or changed submissions are graded.", file=stream)  # fmt: skip
+    return 0
+
+
+def _run_one(out: Path, assignment: str, stream: TextIO) -> int:
     from autograder.pipeline import GradingError, grade  # only the demo needs the pipeline
 
-    stream = stream or sys.stdout
-    out = Path(out)
-    started = time.perf_counter()
+    students = CLASSES[assignment]
+    out = out / assignment
     try:
-        ensure_release(stream)
+        ensure_release(stream, assignment)
         folder = out / "demo_submissions"
-        write_demo_class(folder)
+        write_demo_class(folder, assignment)
     except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as error:
         print(f"demo: could not build the demo submissions: {error}", file=stream)
         return 1
-    print(f"Grading {len(CLASS)} made-up submissions from {_relative(folder)}/ ...", file=stream)
+    print(f"Grading {len(students)} made-up submissions from {_relative(folder)}/ ...",
+          file=stream)
     try:
         # unsafe=True: these submissions are written by this module, not by learners, so the
         # demo also runs where the sandbox cannot start (it is still used where it can).
-        result = grade(folder, out, unsafe=True)
+        result = grade(folder, out, unsafe=True, assignment=assignment)
     except GradingError as error:
         print(f"demo: {error}", file=stream)
         return 1
     max_points = {
         cell.metadata.nbgrader["grade_id"]: float(cell.metadata.nbgrader.get("points", 0))
-        for cell in subs.grade_cells(subs.read_notebook(subs.RELEASE)).values()
+        for cell in subs.grade_cells(subs.read_notebook(_notebook("release", assignment))).values()
     }
     print(file=stream)
-    print_table(result.rows, max_points, stream)
+    print_table(result.rows, max_points, stream, students=students)
     reference = next((row for row in result.rows if row.student_id == "correct"), None)
     if reference is not None and reference.score != reference.max_score:
         print("Note: the reference answers did not get full marks; the notebook's tests or the "
               "autograder need a look.", file=stream)  # fmt: skip
     print(file=stream)
     feedback = out / "feedback"
-    example = feedback / "relu_at_0" / f"{ASSIGNMENT}.html"
+    example = feedback / EXAMPLE[assignment] / f"{assignment}.html"
     print(f"Sandbox:  {result.sandbox}", file=stream)
     print(f"Grades:   {_relative(result.workspace / 'grades.csv')}", file=stream)
-    print(f"Feedback: {_relative(feedback)}/<student>/{ASSIGNMENT}.html, "
+    print(f"Feedback: {_relative(feedback)}/<student>/{assignment}.html, "
           f"e.g. {_relative(example)}", file=stream)  # fmt: skip
     print(f"Report:   {_relative(result.workspace / 'report.html')} (the class at a glance)",
           file=stream)
-    print(f"Done in {time.perf_counter() - started:.0f} s. "
-          "Run it again and only new or changed submissions are graded.", file=stream)  # fmt: skip
     return 0

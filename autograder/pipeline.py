@@ -42,7 +42,6 @@ from nbformat import NotebookNode
 from . import analytics, cleanroom, unit
 from .collect import (
     ASSIGNMENT,
-    NOTEBOOK,
     CollectError,
     Fingerprint,
     Submission,
@@ -57,7 +56,7 @@ from .report import Row, summary, write_csv
 from .runners import local
 from .score import Assignment, save_many, shared_gradebook
 from .unit import Work
-from .workspace import REPO, Workspace, WorkspaceError, atomic_write
+from .workspace import REPO, Workspace, WorkspaceError, assignments, atomic_write
 
 # Bump when a change to the grading logic must regrade every student in existing workspaces.
 # 3: repair before grading; feedback names known mistakes (issues 12, 14)
@@ -87,6 +86,7 @@ class BatchResult:
     unused: list[Unused] = field(default_factory=list)  # files not graded, with the reason
     collect_notes: list[str] = field(default_factory=list)  # roster matches, ids made safe
     analysis_seconds: float = 0.0  # writing item_analysis.csv and report.html
+    assignment: str = ""  # the assignment graded
 
 
 # One gradebook engine for the whole run (nbgrader opens the gradebook several times per
@@ -109,23 +109,28 @@ def grade(
     scheduler: str | None = None,
     scheduler_file: str | None = None,
     runner: Callable[[Iterator], Iterator[list]] | None = None,
+    assignment: str | None = None,
 ) -> BatchResult:
     """Grade every submission in `submissions` into the workspace `out`.
 
     Locally (`jobs` notebooks at a time on this machine), or on the Dask cluster whose scheduler
     is at `scheduler` or in `scheduler_file`: this process then runs no learner code at all.
     `runner` replaces both (benchmarks): it takes the (Submission, Work) items and yields lists
-    of runners.Done holding unit.Graded results.
+    of runners.Done holding unit.Graded results. `assignment` names the course's assignment
+    (source/<assignment>/<assignment>.ipynb); None: the course's only one.
     """
     if timeout <= 0:
         raise GradingError(f"--timeout must be a positive number of seconds, not {timeout:g}.")
     if jobs is not None and jobs < 1:
         raise GradingError(f"--jobs must be at least 1, not {jobs}.")
+    assignment = which_assignment(Path(course), assignment)
     try:
-        fingerprint = Fingerprint.from_notebook(Path(course) / "source" / ASSIGNMENT / NOTEBOOK)
-        collected = collect_all(Path(submissions), fingerprint=fingerprint, roster=roster)
+        fingerprint = Fingerprint.from_notebook(
+            Path(course) / "source" / assignment / f"{assignment}.ipynb")
+        collected = collect_all(Path(submissions), fingerprint=fingerprint, roster=roster,
+                                assignment=assignment)
         found = collected.submissions
-        ws = Workspace(Path(out), Path(course))
+        ws = Workspace(Path(out), Path(course), assignment=assignment)
     except (CollectError, WorkspaceError) as error:
         raise GradingError(str(error)) from None
     cluster = None
@@ -143,6 +148,21 @@ def grade(
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def which_assignment(course: Path, name: str | None) -> str:
+    """The assignment to grade: `name`, else the course's only one; GradingError when `name`
+    is not one of the course's, or when it is None and the course has several."""
+    found = assignments(course)
+    if name is not None:
+        if name in found or not found:  # no assignment at all: the workspace says what is wrong
+            return name
+        raise GradingError(f"--assignment {name}: the course {course} has no such assignment "
+                           f"(it has {', '.join(found)}).")
+    if len(found) > 1:
+        raise GradingError(f"the course {course} has {len(found)} assignments: "
+                           f"{', '.join(found)}. Say which to grade with --assignment NAME.")
+    return found[0] if found else ASSIGNMENT
 
 
 def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, progress, factory,
@@ -163,11 +183,12 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
             factory = sandbox_ready.result()
             starting.shutdown()
     write_unused_csv(ws.root / "unused_files.csv", collected.unused)
-    assignment = Assignment.load(ws.root / "source" / ASSIGNMENT / NOTEBOOK, ws.release_notebook)
+    assignment = Assignment.load(ws.root / "source" / ws.assignment / ws.notebook,
+                                 ws.release_notebook)
     limits = limits or Limits(timeout=timeout)
     key_base = {"source": ws.source_hash(), "grader": GRADER_VERSION}
     grader = _Grader(ws, assignment, key_base, progress)
-    course = unit.Course.from_folder(ws.root, ASSIGNMENT, NOTEBOOK,
+    course = unit.Course.from_folder(ws.root, ws.assignment, ws.notebook,
                                      digest=f"{ws.source_hash()}-{GRADER_VERSION}")
     options = unit.Options(limits, clean_room=caps is not False, unsafe=unsafe)
 
@@ -222,7 +243,7 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback, collected.unused)
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
                        isolation, collected.layout, collected.unused, collected.notes,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, ws.assignment)
 
 
 def _grade_locally(course: unit.Course, options: unit.Options, cancel: threading.Event,
@@ -327,7 +348,7 @@ class _Grader:
         each one's files, the state file last."""
         a = self.assignment
         saved = save_many(self.ws.db_url, [(g.student_id, g.autograde, g.caps)
-                                           for _, g in batch])
+                                           for _, g in batch], self.ws.assignment)
         rows = {}
         for sub, graded in batch:
             points, lowered = saved[graded.student_id]

@@ -170,6 +170,10 @@ class Release:
 
     cells: tuple[ReleaseCell, ...]
     functions: tuple[str, ...]  # the names the solution cells define, in order
+    # The text of the release's plain code cells (no nbgrader metadata): one left as released is
+    # the notebook's own code, never an answer, even where it rebinds a function's name (the
+    # second assignment's demonstration of a planted mistake does).
+    plain: frozenset[str] = frozenset()
 
     @classmethod
     def from_notebook(cls, nb: NotebookNode) -> Release:
@@ -188,7 +192,9 @@ class Release:
             cells.append(ReleaseCell(index, grade_id, kind, cell, _Seen.of(cell)))
         functions = tuple(dict.fromkeys(
             name for c in cells if c.kind == "solution" for name in sorted(c.seen.names)))
-        return cls(tuple(cells), functions)
+        plain = frozenset(_text(_source(c)) for c in nb.cells
+                          if c.get("cell_type") == "code" and _nbgrader(c) is None)
+        return cls(tuple(cells), functions, plain)
 
     @classmethod
     def load(cls, path: Path) -> Release:
@@ -299,8 +305,8 @@ def repair(notebook: NotebookNode, release: Release) -> Repaired:
 
     # Solution cells: the last cell that defines the function (Python keeps that definition).
     for r in release.solutions:
-        matches = [i for i, s in enumerate(seen) if s.names & r.seen.names] if r.seen.names \
-            else []
+        matches = [i for i, s in enumerate(seen) if s.names & r.seen.names
+                   and s.text not in release.plain] if r.seen.names else []
         if not matches:
             matches = [i for i, s in enumerate(seen) if s.claimed == r.grade_id]
         if matches:

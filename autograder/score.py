@@ -66,6 +66,8 @@ class Assignment:
     functions: tuple[str, ...]
     grade_cells: tuple[GradeCell, ...]
     canonical: dict  # grade_id -> released nbgrader metadata
+    # nbgrader's assignment id; its notebook is <name>.ipynb (notebook id <name>)
+    name: str = ASSIGNMENT
 
     @property
     def max_score(self) -> float:
@@ -91,7 +93,7 @@ class Assignment:
         )
         rel = nbformat.read(release, as_version=4)
         canonical = {grade_id_of(c): copy.deepcopy(_meta(c)) for c in rel.cells if grade_id_of(c)}
-        return cls(functions, cells, canonical)
+        return cls(functions, cells, canonical, Path(source).parent.name)
 
 
 def _meta(cell: NotebookNode) -> dict:
@@ -168,9 +170,11 @@ def restore_metadata(nb: NotebookNode, assignment: Assignment) -> int:
     return changed
 
 
-def resources(db_url: str, student_id: str) -> dict:
-    return {"nbgrader": {"student": student_id, "assignment": ASSIGNMENT,
-                         "notebook": NOTEBOOK_ID, "db_url": db_url}}
+def resources(db_url: str, student_id: str, assignment: str = ASSIGNMENT) -> dict:
+    """What nbgrader's preprocessors need to find the gradebook rows (the notebook of an
+    assignment is named after it: <assignment>.ipynb)."""
+    return {"nbgrader": {"student": student_id, "assignment": assignment,
+                         "notebook": assignment, "db_url": db_url}}
 
 
 def sanitize(nb: NotebookNode, assignment: Assignment, db_url: str, student_id: str,
@@ -188,7 +192,7 @@ def sanitize(nb: NotebookNode, assignment: Assignment, db_url: str, student_id: 
     before = {grade_id_of(c) for c in nb.cells}
     if restore_metadata(nb, assignment):
         notes.append("nbgrader cell metadata was edited; the released metadata was used")
-    res = resources(db_url, student_id)
+    res = resources(db_url, student_id, assignment.name)
     steps = [ClearOutput(config=config), DeduplicateIds(config=config),
              OverwriteKernelspec(config=config),
              OverwriteCells(config=config, add_missing_cells=True),
@@ -529,18 +533,19 @@ def _source_rows(gb, kind: str, notebook_id, assignment_id) -> list:
     return gb.db.query(model).filter(model.notebook_id == nb.id).all()
 
 
-def _ensure_submission(gb, student_id: str) -> None:
+def _ensure_submission(gb, student_id: str, assignment: str = ASSIGNMENT) -> None:
     from sqlalchemy.exc import SAWarning
 
     with warnings.catch_warnings():
         # nbgrader's add_submission trips a harmless SQLAlchemy autoflush warning.
         warnings.simplefilter("ignore", SAWarning)
         gb.update_or_create_student(student_id)
-        gb.update_or_create_submission(ASSIGNMENT, student_id)
+        gb.update_or_create_submission(assignment, student_id)
 
 
 def save(nb: NotebookNode, db_url: str, student_id: str, config=None,
-         caps: dict[str, float] | None = None) -> tuple[dict[str, float], list[str]]:
+         caps: dict[str, float] | None = None, assignment: str = ASSIGNMENT
+         ) -> tuple[dict[str, float], list[str]]:
     """Write the executed notebook's grades to the gradebook.
 
     Returns the points per grade_id and the grade_ids whose points a cap lowered.
@@ -548,43 +553,43 @@ def save(nb: NotebookNode, db_url: str, student_id: str, config=None,
     from nbgrader.preprocessors import LimitOutput, SaveAutoGrades
 
     with _gradebook(db_url) as gb:
-        _ensure_submission(gb, student_id)
-    res = resources(db_url, student_id)
+        _ensure_submission(gb, student_id, assignment)
+    res = resources(db_url, student_id, assignment)
     nb, res = LimitOutput(config=config).preprocess(nb, res)
     with _fewer_round_trips("saveautogrades"):
         SaveAutoGrades(config=config).preprocess(nb, res)
     lowered = []
     with _gradebook(db_url) as gb:
         if caps:
-            submission = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student_id)
+            submission = gb.find_submission_notebook(assignment, assignment, student_id)
             for grade in submission.grades:
                 if grade.name in caps and (grade.auto_score or 0) > caps[grade.name]:
                     grade.auto_score = caps[grade.name]
                     lowered.append(grade.name)
             gb.db.commit()
-        points = _points(gb, student_id)
+        points = _points(gb, student_id, assignment)
         gb.db.commit()  # end the read before checkpointing
         _durable(gb)
         return points, lowered
 
 
-def save_zero(db_url: str, student_id: str) -> dict[str, float]:
+def save_zero(db_url: str, student_id: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
     """A submission that cannot be graded: every test cell scores 0 (as nbgrader does)."""
     with _gradebook(db_url) as gb:
-        _ensure_submission(gb, student_id)
-        submission = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT, student_id)
+        _ensure_submission(gb, student_id, assignment)
+        submission = gb.find_submission_notebook(assignment, assignment, student_id)
         for grade in submission.grades:
             grade.auto_score = 0
             grade.needs_manual_grade = False
         gb.db.commit()
-        points = _points(gb, student_id)
+        points = _points(gb, student_id, assignment)
         gb.db.commit()  # end the read before checkpointing
         _durable(gb)
         return points
 
 
-def _points(gb, student_id: str) -> dict[str, float]:
-    grades = _submitted_rows(gb, "grade", NOTEBOOK_ID, ASSIGNMENT, student_id)
+def _points(gb, student_id: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
+    grades = _submitted_rows(gb, "grade", assignment, assignment, student_id)
     return {grade.name: float(grade.score or 0) for grade in grades}
 
 
@@ -687,8 +692,8 @@ def autograde(nb: NotebookNode, config=None) -> tuple[NotebookNode, dict[str, di
     return nb, found
 
 
-def save_many(db_url: str, students: list[tuple[str, dict[str, dict] | None, dict[str, float]]]
-              ) -> dict[str, tuple[dict[str, float], list[str]]]:
+def save_many(db_url: str, students: list[tuple[str, dict[str, dict] | None, dict[str, float]]],
+              assignment: str = ASSIGNMENT) -> dict[str, tuple[dict[str, float], list[str]]]:
     """Write several students' grades in one transaction, then make them durable.
 
     Each entry is ``(student_id, autograde, caps)``: ``autograde`` as :func:`autograde`
@@ -697,7 +702,8 @@ def save_many(db_url: str, students: list[tuple[str, dict[str, dict] | None, dic
     are those nbgrader's own add_submission and SaveAutoGrades (then the caps) or save_zero
     write, field for field, through nbgrader's own tables (SQLAlchemy Core: a few statements a
     batch instead of some 25 ORM round trips a student; tests/test_gradebook_speed.py compares
-    the rows). Returns, per student, the points per grade_id and the grade_ids a cap lowered.
+    the rows). `assignment` names nbgrader's assignment (and its notebook). Returns, per
+    student, the points per grade_id and the grade_ids a cap lowered.
     """
     from nbgrader import api
     from sqlalchemy import select
@@ -711,7 +717,7 @@ def save_many(db_url: str, students: list[tuple[str, dict[str, dict] | None, dic
         gb.db.remove()  # no ORM session holds a transaction beside this one
         with gb.engine.begin() as db:
             assignment_id = db.execute(select(t["Assignment"].c.id).where(
-                t["Assignment"].c.name == ASSIGNMENT)).scalar_one()
+                t["Assignment"].c.name == assignment)).scalar_one()
             notebooks = db.execute(select(t["Notebook"].c.id, t["Notebook"].c.name).where(
                 t["Notebook"].c.assignment_id == assignment_id)).all()
             cells = {kind: {nb_id: [row.id for row in db.execute(
@@ -728,7 +734,7 @@ def save_many(db_url: str, students: list[tuple[str, dict[str, dict] | None, dic
                              [sid for sid in ids if sid not in submitted])
             sa, sn, cell = t["SubmittedAssignment"], t["SubmittedNotebook"], t["BaseCell"]
             ours = (sa.c.assignment_id == assignment_id, sa.c.student_id.in_(ids),
-                    sn.c.notebook_id == next(i for i, name in notebooks if name == NOTEBOOK_ID))
+                    sn.c.notebook_id == next(i for i, name in notebooks if name == assignment))
             grade, comment = t["Grade"], t["Comment"]
             grades = db.execute(
                 select(sa.c.student_id, cell.c.name, grade.c.id, grade.c.manual_score,

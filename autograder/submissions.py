@@ -394,11 +394,13 @@ def write_class(
     folder: Path,
     notebooks: Mapping[str, Content | tuple[str, Content]],
     layout: str = "nbgrader",
+    assignment: str = ASSIGNMENT,
 ) -> list[Path]:
     """Write one submission per student and return the paths written.
 
     layout "nbgrader": ``folder/<student_id>/activation_derivatives/activation_derivatives.ipynb``;
     layout "flat":     ``folder/<student_id>.ipynb``, as an LMS download gives them.
+    (`assignment` names the folder and notebook of the nbgrader layout.)
 
     A value is a NotebookNode, or bytes/str written as they are (a broken file), or a pair
     (file name, content) to hand in under another name (e.g. ``("my_homework.ipynb", nb)``).
@@ -412,7 +414,7 @@ def write_class(
             raise ValueError(f"student id {student_id!r} cannot be used as a folder name")
         name, content = value if isinstance(value, tuple) else (None, value)
         if layout == "nbgrader":
-            path = folder / student_id / ASSIGNMENT / (name or NOTEBOOK_NAME)
+            path = folder / student_id / assignment / (name or f"{assignment}.ipynb")
         else:
             path = folder / (name or f"{student_id}.ipynb")
         path.parent.mkdir(parents=True, exist_ok=True)

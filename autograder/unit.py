@@ -136,7 +136,7 @@ def _build_kit(course: Course, options: Options) -> Kit:
         target = folder / "course" / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    ws = Workspace(folder / "workspace", folder / "course")
+    ws = Workspace(folder / "workspace", folder / "course", assignment=course.assignment)
     ws.prepare()
     factory = kernels.kernel_manager_factory(workspace=ws.root, unsafe=options.unsafe)
     caps = None

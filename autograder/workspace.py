@@ -4,7 +4,8 @@ DIR is a real nbgrader course directory, so nbgrader's own tools (formgrader, `n
 work on it unchanged:
 
     DIR/nbgrader_config.py              copied from the course (the repository root)
-    DIR/source/activation_derivatives/  copied from the course
+    DIR/source/activation_derivatives/  copied from the course (the assignment graded: one
+                                        workspace grades one assignment)
     DIR/release/activation_derivatives/ built by nbgrader's generate_assignment
     DIR/gradebook.db                    nbgrader's gradebook (this process is its only writer)
     DIR/submitted/<sid>/activation_derivatives/activation_derivatives.ipynb   as handed in
@@ -31,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .collect import ASSIGNMENT, NOTEBOOK
+from .collect import ASSIGNMENT
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = ".autograder"
@@ -43,6 +44,15 @@ OWNED = {"nbgrader_config.py", "source", "release", "gradebook.db", "submitted",
 
 class WorkspaceError(Exception):
     """DIR or the course cannot be used (an instructor's mistake); the message says what to do."""
+
+
+def assignments(course: Path) -> list[str]:
+    """The assignments of a course, sorted: each folder source/<name>/ holding <name>.ipynb."""
+    source = Path(course) / "source"
+    if not source.is_dir():
+        return []
+    return sorted(p.name for p in source.iterdir()
+                  if p.is_dir() and (p / f"{p.name}.ipynb").is_file())
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -75,10 +85,15 @@ class Workspace:
     root: Path
     course: Path = REPO
     config: object = field(default=None, repr=False)  # traitlets Config of nbgrader_config.py
+    assignment: str = ASSIGNMENT  # source/<assignment>/<assignment>.ipynb
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
         self.course = Path(self.course).resolve()
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.assignment}.ipynb"
 
     # ---------------------------------------------------------------- paths
     @property
@@ -87,16 +102,16 @@ class Workspace:
 
     @property
     def release_notebook(self) -> Path:
-        return self.root / "release" / ASSIGNMENT / NOTEBOOK
+        return self.root / "release" / self.assignment / self.notebook
 
     def submitted(self, sid: str) -> Path:
-        return self.root / "submitted" / sid / ASSIGNMENT / NOTEBOOK
+        return self.root / "submitted" / sid / self.assignment / self.notebook
 
     def autograded(self, sid: str) -> Path:
-        return self.root / "autograded" / sid / ASSIGNMENT / NOTEBOOK
+        return self.root / "autograded" / sid / self.assignment / self.notebook
 
     def feedback(self, sid: str) -> Path:
-        return self.root / "feedback" / sid / f"{ASSIGNMENT}.html"
+        return self.root / "feedback" / sid / f"{self.assignment}.html"
 
     def results(self, sid: str) -> Path:
         return self.root / "results" / f"{sid}.json"
@@ -113,7 +128,7 @@ class Workspace:
         """Hash of what the gradebook is built from: the config and the assignment's source."""
         digest = hashlib.sha256()
         config = self.course / "nbgrader_config.py"
-        folder = self.course / "source" / ASSIGNMENT
+        folder = self.course / "source" / self.assignment
         for path in [config, *sorted(p for p in folder.rglob("*") if p.is_file())]:
             digest.update(str(path.relative_to(self.course)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
@@ -139,7 +154,15 @@ class Workspace:
             )
         _ensure_alembic_on_path()
         wanted = self.source_hash()
-        built = json.loads(marker.read_text()).get("source_sha256") if marker.exists() else None
+        # A workspace built before it recorded its assignment graded the first one.
+        record = (json.loads(marker.read_text()) if marker.exists()
+                  else {"assignment": self.assignment})
+        if record.get("assignment", ASSIGNMENT) != self.assignment:
+            raise WorkspaceError(
+                f"--out {self.root} holds the grading of {record.get('assignment', ASSIGNMENT)}, "
+                f"not {self.assignment}: give each assignment a folder of its own."
+            )
+        built = record.get("source_sha256")
         fresh = (built == wanted and (self.root / "gradebook.db").exists()
                  and self.release_notebook.exists())
         if not fresh:
@@ -149,7 +172,7 @@ class Workspace:
 
     def _check_course(self) -> None:
         config = self.course / "nbgrader_config.py"
-        notebook = self.course / "source" / ASSIGNMENT / NOTEBOOK
+        notebook = self.course / "source" / self.assignment / self.notebook
         if not config.is_file():
             raise WorkspaceError(f"{self.course} is not a course: it has no nbgrader_config.py.")
         if not notebook.is_file():
@@ -183,22 +206,24 @@ class Workspace:
                 if part.exists():
                     part.rename(self.root / f"gradebook.db.{stamp}.bak{suffix}")
         shutil.copy(self.course / "nbgrader_config.py", self.root / "nbgrader_config.py")
-        target = self.root / "source" / ASSIGNMENT
+        target = self.root / "source" / self.assignment
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(self.course / "source" / ASSIGNMENT, target)
+        shutil.copytree(self.course / "source" / self.assignment, target)
         config = self._load_config()
         coursedir = CourseDirectory(config=config)
         api = NbGraderAPI(coursedir=coursedir, config=config)
         # nbgrader creates the gradebook here; shared_gradebook() spares it the `alembic heads`
         # subprocess (most of a new workspace's build) and opens it in WAL mode.
         with shared_gradebook(), schema_checked_once():
-            result = api.generate_assignment(ASSIGNMENT, force=True, create=True)
+            result = api.generate_assignment(self.assignment, force=True, create=True)
         if not result["success"]:
             lines = (result.get("error") or result.get("log") or "").strip().splitlines()
             raise WorkspaceError(
                 "nbgrader could not build the assignment from "
-                f"source/{ASSIGNMENT}/{NOTEBOOK}: {lines[-1] if lines else 'no details'}. "
-                f"Run `nbgrader generate_assignment {ASSIGNMENT}` in the course to see why."
+                f"source/{self.assignment}/{self.notebook}: "
+                f"{lines[-1] if lines else 'no details'}. "
+                f"Run `nbgrader generate_assignment {self.assignment}` in the course to see why."
             )
-        atomic_write(marker, json.dumps({"source_sha256": source_hash}))
+        atomic_write(marker, json.dumps({"source_sha256": source_hash,
+                                         "assignment": self.assignment}))

@@ -116,7 +116,8 @@ def plain_nbgrader(submissions: Path, work: Path, env: dict) -> tuple[float, int
 def ours(submissions: Path, work: Path, env: dict, jobs: int | None) -> tuple[float, int, dict]:
     """`python -m autograder grade`, end to end (workspace and gradebook built in the timing)."""
     out = work / "ours"
-    argv = [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(out)]
+    argv = [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(out),
+            "--assignment", "activation_derivatives"]
     if jobs:
         argv += ["--jobs", str(jobs)]
     elapsed, peak = run(argv, ROOT, env)

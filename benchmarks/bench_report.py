@@ -56,7 +56,8 @@ def main() -> int:
         root = Path(folder)
         S.write_class(root / "submissions", _class(args.n))
         started = time.perf_counter()
-        result = grade(root / "submissions", root / "out", progress=False)
+        result = grade(root / "submissions", root / "out", progress=False,
+                       assignment="activation_derivatives")
         total = time.perf_counter() - started
         share = result.analysis_seconds / total
         print(f"graded {args.n} students in {total:.1f} s; writing item_analysis.csv and "

@@ -191,7 +191,8 @@ def planted(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("planted")
     S.write_class(root / "submissions", _planted_class())
-    first = grade(root / "submissions", root / "out", progress=False)
+    first = grade(root / "submissions", root / "out", progress=False,
+                  assignment="activation_derivatives")
     return root / "out", first
 
 
@@ -273,7 +274,8 @@ def test_a_second_run_reports_every_student_although_none_is_graded_again(plante
     before = {name: (again / name).read_text() for name in ("item_analysis.csv", "report.html")}
     from autograder.pipeline import grade
 
-    result = grade(out.parent / "submissions", again, progress=False)
+    result = grade(out.parent / "submissions", again, progress=False,
+                   assignment="activation_derivatives")
     assert (result.graded, result.reused) == (0, 6)
     for name, text in before.items():
         assert (again / name).read_text() == text, name

@@ -89,7 +89,8 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("real")
     cls = _class()
     S.write_class(root / "subs", {sid: nb for sid, (nb, _, _) in cls.items()})
-    result = grade(root / "subs", root / "out", timeout=10.0, progress=False)
+    result = grade(root / "subs", root / "out", timeout=10.0, progress=False,
+                   assignment=ASSIGNMENT)
     return cls, result, root / "out"
 
 

@@ -329,7 +329,7 @@ def test_correct_answers_saved_by_jupyterlab_are_graded_full_marks(page, lab, tm
     subs.mkdir()
     shutil.copy(lab.root / relpath, subs / "learner.ipynb")
     os.environ["PATH"] = f"{bs.REPO / '.venv' / 'bin'}:{os.environ['PATH']}"  # alembic
-    (row,) = grade(subs, tmp_path / "out", progress=False).rows
+    (row,) = grade(subs, tmp_path / "out", progress=False, assignment=ASSIGNMENT).rows
     assert (row.score, row.status) == (row.max_score, "graded"), row.status
 
 

@@ -130,6 +130,7 @@ def test_grade_refuses_on_such_a_host_and_names_the_fix(tmp_path):
     subs.mkdir()
     (subs / "ada.ipynb").write_text("{}")
     result = _autograder("grade", str(subs), "--out", str(tmp_path / "out"), "--no-progress",
+                         "--assignment", "activation_derivatives",
                          env_extra={sandbox.BWRAP_SETTING: str(stand_in)})
     assert result.returncode == 2, result.stdout
     assert "cannot be sandboxed here" in result.stderr and fix in result.stderr

@@ -86,7 +86,8 @@ def graded(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("fair")
     S.write_class(root / "subs", _class())
-    result = grade(root / "subs", root / "out", timeout=10.0, progress=False, caps=notebook_caps)
+    result = grade(root / "subs", root / "out", timeout=10.0, progress=False, caps=notebook_caps,
+                   assignment=ASSIGNMENT)
     return {row.student_id: row for row in result.rows}, root / "out"
 
 

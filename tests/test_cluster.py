@@ -59,7 +59,7 @@ def _grade_cli(subs_dir: Path, out: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     return subprocess.Popen(
         [sys.executable, "-m", "autograder", "grade", str(subs_dir), "--out", str(out),
-         "--no-progress", *extra],
+         "--no-progress", "--assignment", ASSIGNMENT, *extra],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
 

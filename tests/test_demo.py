@@ -70,7 +70,7 @@ def test_demo_grades_every_demo_student_into_the_output_folder(tmp_path):
     assert demo.run(out, stream=printed) == 0, printed.getvalue()
     text = printed.getvalue()
 
-    with (out / "grades.csv").open(newline="") as handle:
+    with (out / "activation_derivatives" / "grades.csv").open(newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert set(rows) == set(IDS)
     score = {sid: float(row["score"]) for sid, row in rows.items()}
@@ -84,7 +84,24 @@ def test_demo_grades_every_demo_student_into_the_output_folder(tmp_path):
         if student.what in {m.description for m in COMMON_MISTAKES.values()}:
             # One wrong function among ten: some points lost, most kept.
             assert 0 < score[student.student_id] < top, student.student_id
-    assert (out / "feedback" / "correct" / "activation_derivatives.html").is_file()
+    assert (out / "activation_derivatives" / "feedback" / "correct" /
+            "activation_derivatives.html").is_file()
     for sid in IDS:
         assert sid in text
     assert "Feedback:" in text and "grades.csv" in text
+
+    # The second assignment's class, in a workspace of its own: the reference answers get full
+    # marks, each one-function mistake loses exactly its one-point cell (21 cells of 1 point).
+    backprop = out / demo.BACKPROP
+    with (backprop / "grades.csv").open(newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {s.student_id for s in demo.BACKPROP_CLASS}
+    score = {sid: float(row["score"]) for sid, row in rows.items()}
+    assert float(rows["correct"]["max_score"]) == 21
+    assert score == {"correct": 21, "in_place": 20, "cost_no_clip": 20, "not_json": 0,
+                     "untouched": 0}
+    assert float(rows["in_place"]["update_parameters_keeps_input"]) == 0
+    assert float(rows["cost_no_clip"]["compute_cost_at_zero_and_one"]) == 0
+    assert (backprop / "feedback" / "in_place" / f"{demo.BACKPROP}.html").is_file()
+    assert text.index("Assignment 1 of 2: activation_derivatives") < text.index(
+        "Assignment 2 of 2: backprop_one_hidden_layer")

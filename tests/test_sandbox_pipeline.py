@@ -40,7 +40,8 @@ def test_adversarial_batch_completes_and_no_attack_beats_all_zeros(tmp_path, mon
         nbformat.write(notebook, str(folder / "activation_derivatives.ipynb"))
 
     # 5 s per cell: the honest notebook's slowest cell takes well under 1 s.
-    result = grade(subs, out, progress=False, timeout=5.0, caps=notebook_caps)
+    result = grade(subs, out, progress=False, timeout=5.0, caps=notebook_caps,
+                   assignment="activation_derivatives")
     scores = {row.student_id: row.score or 0.0 for row in result.rows}
     statuses = {row.student_id: row.status for row in result.rows}
     assert set(scores) == set(notebooks)

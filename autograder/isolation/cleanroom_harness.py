@@ -21,6 +21,14 @@ stdout: an 8-byte big-endian length, then an uncompressed ``np.savez`` archive w
   or tuple is one of numbers, as ``np.asarray`` reads it);
 - ``arg_J``: the J-th argument after the call, when it was an array.
 
+A call whose plan entry says ``"plain": true`` (the second assignment's: parameter dicts,
+activation names, tuples) carries its arguments as ``solutions/plain.py`` specs, read with the
+copy of that module the grader puts next to this file (``plain.py``): strings stay strings, each
+argument is a private copy, and each name in its ``stand_ins`` is bound, during that call only,
+to a function returning a copy of the given value. Its frame is of kind ``plain``: ``meta``
+holds the return value's spec (``value``) and, by position, the specs of the arguments that were
+arrays or dicts (``args_after``), their arrays named as ``plain.to_arrays`` names them.
+
 Frames are written as each test cell's calls are answered, so a process that ends in a later
 cell (os._exit, a crash) keeps every answer given before it.
 
@@ -212,6 +220,28 @@ def _words(source: str) -> set[str]:
     return set(re.findall(r"[A-Za-z_]\w*", source))
 
 
+def _load_plain(folder: str):
+    """The grader's copy of solutions/plain.py (this process never imports ``solutions``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cleanroom_plain",
+                                                  os.path.join(folder, "plain.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _copy(tree):
+    """A private copy of a tree of plain values (arrays copied, containers rebuilt)."""
+    if isinstance(tree, np.ndarray):
+        return tree.copy()
+    if isinstance(tree, dict):
+        return {key: _copy(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_copy(value) for value in tree)
+    return tree
+
+
 def main(folder: str) -> None:
     with open(os.path.join(folder, "learner.json"), encoding="utf-8") as f:
         program = json.load(f)
@@ -221,6 +251,7 @@ def main(folder: str) -> None:
     arrays = np.load(os.path.join(folder, "calls.npz"), allow_pickle=False)
     plan = json.loads(bytes(arrays["plan"]).decode())
     arrays = {key: arrays[key] for key in arrays.files}
+    plain = _load_plain(folder) if any(c.get("plain") for c in plan) else None
 
     out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -256,7 +287,10 @@ def main(folder: str) -> None:
             continue
         first, stop = step["calls"]
         for index in range(first, stop):
-            out.write(_call(index, plan[index], arrays, namespace, timed_out))
+            if plan[index].get("plain"):
+                out.write(_plain_call(index, plan[index], arrays, namespace, timed_out, plain))
+            else:
+                out.write(_call(index, plan[index], arrays, namespace, timed_out))
             out.flush()
 
 
@@ -288,6 +322,67 @@ def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set) -> by
         return encode_result(index, value, error, args)
     except BaseException as exc:  # noqa: BLE001 - e.g. an array too large to save
         return encode_result(index, None, _error_text(exc), ())
+
+
+_MISSING = object()
+
+
+def _stand_in(given):
+    """A function that returns a copy of `given`, whatever it is called with."""
+    return lambda *args, **kwargs: _copy(given)
+
+
+def _plain_call(index: int, call: dict, arrays, namespace: dict, timed_out: set, plain) -> bytes:
+    """Make one plain call (stand-ins bound around it) and return its frame."""
+    args = tuple(_copy(plain.from_arrays(spec, arrays)) for spec in call["args"])
+    kwargs = {key: _copy(plain.from_arrays(spec, arrays))
+              for key, spec in call["kwargs"].items()}
+    stand_ins = {name: plain.from_arrays(spec, arrays)
+                 for name, spec in call.get("stand_ins", {}).items()}
+    function = namespace.get(call["function"])
+    value, error = None, None
+    if not callable(function):
+        error = f"NameError: name {call['function']!r} is not defined"
+    elif call["function"] in timed_out:
+        error = f"CallTimeout: not run, an earlier call took longer than {CALL_SECONDS:g} s"
+    else:
+        saved = {name: namespace.get(name, _MISSING) for name in stand_ins}
+        try:
+            for name, given in stand_ins.items():
+                namespace[name] = _stand_in(given)
+            value, exc = run_limited(lambda: function(*args, **kwargs), CALL_SECONDS)
+        finally:
+            for name, before in saved.items():
+                if before is _MISSING:
+                    namespace.pop(name, None)
+                else:
+                    namespace[name] = before
+        if exc is not None:
+            error = _error_text(exc)
+            if isinstance(exc, CallTimeout):
+                timed_out.add(call["function"])
+    try:
+        return _plain_frame(index, value, error, args, plain)
+    except BaseException as exc:  # noqa: BLE001 - e.g. an array too large to save
+        return _plain_frame(index, None, _error_text(exc), (), plain)
+
+
+def _plain_frame(index: int, value, error: str | None, args: tuple, plain) -> bytes:
+    meta = {"index": index, "kind": "plain", "type": "", "error": error, "value": None,
+            "args_after": {}}
+    arrays = {}
+    if error is None:
+        meta["value"], arrays = plain.to_arrays(value, "value", strict=False)
+    for position, arg in enumerate(args):
+        if isinstance(arg, (np.ndarray, dict)):
+            spec, more = plain.to_arrays(arg, f"arg_{position}", strict=False)
+            meta["args_after"][str(position)] = spec
+            arrays.update(more)
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    payload = buffer.getvalue()
+    return len(payload).to_bytes(8, "big") + payload
 
 
 if __name__ == "__main__":
