@@ -350,7 +350,7 @@ def test_a_hidden_tests_diagnosis_is_made_outside_the_sandbox_not_taken_from_the
     nb = S.make_submission({**S.correct_answers(), "sigmoid_derivative": SIGMOID_A_FORM})
     nb = S.insert_cell(nb, forge, after="sigmoid_derivative")
     S.write_class(tmp_path / "subs", {"mallory": nb})
-    grade(tmp_path / "subs", tmp_path / "out", progress=False)
+    grade(tmp_path / "subs", tmp_path / "out", progress=False, assignment="activation_derivatives")
     state = json.loads((tmp_path / "out" / ".autograder" / "state" / "mallory.json").read_text())
     html = (tmp_path / "out" / "feedback" / "mallory" / "activation_derivatives.html").read_text()
     assert "FORGED" not in html and "FORGED" not in json.dumps(state)
