@@ -195,11 +195,13 @@ def test_clean_room_process_sees_no_reference_no_repository_and_no_nbgrader_vari
 import importlib.util, os
 import numpy as np
 def relu(z):
-    # Of the repository only .venv, and the empty folder where kernels (never the clean room)
-    # bind the reference package.
+    # Of the repository only .venv and, unless the checkout lies under /tmp (which each fork
+    # replaces), the empty folder where kernels (never the clean room) bind the reference.
+    reference = {str(REPO / "solutions")!r}
+    listing = sorted(os.listdir({str(REPO)!r}))
     seen = (importlib.util.find_spec("solutions") is not None, "NBGRADER_EXECUTION" in os.environ,
-            sorted(os.listdir({str(REPO)!r})) != [".venv", "solutions"],
-            os.listdir({str(REPO / "solutions")!r}) != [], os.getuid() == 0)
+            listing not in ([".venv"], [".venv", "solutions"]),
+            os.path.isdir(reference) and os.listdir(reference) != [], os.getuid() == 0)
     return np.array([float(s) for s in seen])
 """
     run = run_calls([code], CALLS[1:], timeout=20)
