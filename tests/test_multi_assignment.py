@@ -209,3 +209,22 @@ def test_the_formgrader_lists_both_assignments_with_their_points(tmp_path):
     listed = {a["name"]: a["max_score"] for a in api.get_assignments()}
     # 35 points in the first assignment's grade cells, 21 one-point cells in the second.
     assert listed == {"activation_derivatives": 35.0, BACKPROP: 21.0}
+
+
+@pytest.mark.slow
+def test_the_second_assignment_grades_on_a_dask_cluster_as_it_does_locally(backprop_graded,
+                                                                          tmp_path):
+    from cluster_support import cluster
+
+    from autograder.pipeline import grade
+
+    _, root = backprop_graded
+    with cluster(tmp_path / "cluster", workers=1, nthreads=1) as c:
+        result = grade(root / "subs", tmp_path / "out", timeout=30.0, progress=False,
+                       assignment=BACKPROP, scheduler_file=str(c.scheduler_file))
+    assert "1 Dask worker(s)" in result.sandbox
+    with open(root / "out" / "grades.csv", newline="") as f:
+        local = list(csv.DictReader(f))
+    with open(tmp_path / "out" / "grades.csv", newline="") as f:
+        remote = list(csv.DictReader(f))
+    assert remote == local
