@@ -687,3 +687,15 @@ def notebook_caps(notebook: nbformat.NotebookNode, *,
         for grade_id in tests:
             caps[grade_id] = (0.0, reason, RERUN_MESSAGE + outcomes[grade_id].message)
     return caps
+
+
+def caps_hook(cell_seconds: float):
+    """The grading's ``Caps`` hook: :func:`notebook_caps` with cells allowed ``cell_seconds``
+    (the kernel's --timeout), wherever the sandbox can start; None where it cannot."""
+    import functools
+
+    from autograder.isolation.sandbox import sandbox_problem
+
+    if sandbox_problem() is not None:
+        return None
+    return functools.partial(notebook_caps, cell_seconds=cell_seconds)

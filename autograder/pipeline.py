@@ -216,7 +216,7 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
         isolation, batches = "replayed results (benchmark)", runner
     elif cluster is None:
         if caps is None:
-            caps = _default_caps(timeout)
+            caps = cleanroom.caps_hook(timeout)
         unit.register_kit(course, options, unit.Kit(
             assignment, grader.release, ws.db_url, ws.config, factory, caps or None))
         isolation = _record_sandbox(ws, factory, custom_factory)
@@ -290,14 +290,6 @@ def _sandbox_factory(ws: Workspace, unsafe: bool) -> KernelManagerFactory | None
         return kernels.kernel_manager_factory(workspace=ws.root, unsafe=unsafe)
     except RuntimeError as error:
         raise GradingError(str(error)) from None
-
-
-def _default_caps(timeout: float) -> Caps | None:
-    """The clean room re-checks every grade cell wherever the sandbox can start (issue 6); a
-    cell may run there as long as in the kernel (`timeout`)."""
-    if sandbox.sandbox_problem() is not None:
-        return None
-    return functools.partial(cleanroom.notebook_caps, cell_seconds=timeout)
 
 
 class _Grader:

@@ -29,6 +29,7 @@ from .score import (
     Assignment,
     NotANotebook,
     SanitizeError,
+    _first_line,
     autograde,
     outcomes,
     parse_notebook,
@@ -128,7 +129,7 @@ def kit(course: Course, options: Options) -> Kit:
 
 def _build_kit(course: Course, options: Options) -> Kit:
     from . import cleanroom
-    from .isolation import kernels, sandbox
+    from .isolation import kernels
     from .workspace import Workspace
 
     folder = Path(tempfile.mkdtemp(prefix=f"autograder-course-{course.digest[:12]}-"))
@@ -139,11 +140,7 @@ def _build_kit(course: Course, options: Options) -> Kit:
     ws = Workspace(folder / "workspace", folder / "course", assignment=course.assignment)
     ws.prepare()
     factory = kernels.kernel_manager_factory(workspace=ws.root, unsafe=options.unsafe)
-    caps = None
-    if options.clean_room and sandbox.sandbox_problem() is None:
-        import functools
-
-        caps = functools.partial(cleanroom.notebook_caps, cell_seconds=options.limits.timeout)
+    caps = cleanroom.caps_hook(options.limits.timeout) if options.clean_room else None
     return Kit(Assignment.load(ws.root / "source" / course.assignment / course.notebook,
                                ws.release_notebook),
                Release.load(ws.release_notebook), ws.db_url, ws.config, factory, caps)
@@ -244,9 +241,3 @@ def _writes(nb) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat's notes on cell ids it normalised
         return nbformat.writes(nb)
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    line = text[0] if text else type(error).__name__
-    return line if len(line) <= 120 else line[:117] + "..."
