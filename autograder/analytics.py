@@ -17,9 +17,9 @@ graded now. Two outputs, both written whole or not at all:
     correlation of the two. Near 1: the students who pass this cell are those who do well
     elsewhere. Empty when it is undefined: fewer than 2 students, or either variable has zero
     variance (everyone passed, everyone failed, or everyone has the same rest score).
-  * ``top_mistake``: the known mistake (solutions/mistakes.py) that the feedback named most often
-    for this cell, by the name the learners read; ``top_mistake_count``: for how many students.
-    Ties go to the name first in alphabetical order. Empty and 0 when no failure was diagnosed.
+  * ``top_mistake``: the known mistake (the assignment's catalogue) that the feedback named most
+    often for this cell, by the name the learners read; ``top_mistake_count``: for how many
+    students. Ties go to the name first in alphabetical order. Empty and 0 when no failure was diagnosed.
 - DIR/report.html (autograder/report.py): the same figures for a person.
 """
 
@@ -79,11 +79,10 @@ class Item:
     top_mistake_count: int
 
 
-def mistakes_of(outcomes) -> dict[str, dict]:
+def mistakes_of(outcomes, mistakes) -> dict[str, dict]:
     """grade_id -> {"name", "example"} for each failed cell whose feedback names a known
-    mistake; "example" is the message without the mistake's hint (the call and its value)."""
-    from solutions import mistakes
-
+    mistake of ``mistakes`` (messages.Mistakes); "example" is the message without the
+    mistake's hint (the call and its value)."""
     found = {}
     for outcome in outcomes:
         if outcome.points >= outcome.cell.points or not outcome.message:
@@ -220,7 +219,7 @@ def summary_numbers(students: list[Student]) -> dict:
 
 
 def write(root: Path, rows: list[Row], cells: list[Cell], max_score: float,
-          feedback_path, unused=()) -> list[Item]:
+          feedback_path, unused=(), title: str = "") -> list[Item]:
     """DIR/item_analysis.csv and DIR/report.html for `rows` (every student of the workspace);
     `unused` lists the files of this run's download that were not graded (collect.Unused)."""
     from . import report
@@ -231,5 +230,5 @@ def write(root: Path, rows: list[Row], cells: list[Cell], max_score: float,
     atomic_write(root / "report.html",
                  report.html_report(students, cells, found, misconceptions(students),
                                     attention(students), max_score, summary_numbers(students),
-                                    unused))
+                                    unused, title))
     return found

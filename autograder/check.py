@@ -1,22 +1,29 @@
-"""`python -m autograder check NOTEBOOK`: run a notebook's visible tests and say what passes.
+"""`python -m autograder check NOTEBOOK [--hidden]`: run a notebook's tests and say what passes.
 
-For learners and self-study. It needs nothing but the notebook and the released notebooks of
-this repository: no gradebook, no reference solutions. Which assignment the notebook belongs to
-is recognised from its content (the assignment's grade_ids and the functions it defines, as
-`grade` recognises a notebook handed in under another name), whatever the file is called. The
-notebook is first repaired as grading
-repairs it (autograder.repair: lost nbgrader metadata, deleted or moved test cells, duplicated
-cells), and what was repaired is said. It then runs top to bottom in a fresh kernel, like
-"Restart and Run All". Hidden tests are left out, and a test cell that holds nothing but a hidden
-test is neither run nor counted as passed: the summary says "N visible tests passed; M hidden
-tests run when your work is graded", so an untouched notebook shows 0 passed. A test fails when
-it raises or writes to stderr, the same rule nbgrader applies when it grades. Unlike ``nbgrader
+For learners and self-study. Which assignment the notebook belongs to is recognised from its
+content (the assignment's grade_ids and the functions it defines, as `grade` recognises a
+notebook handed in under another name), whatever the file is called.
+
+Without ``--hidden`` it needs nothing but the notebook and the course's released notebooks: no
+gradebook, no reference solutions. The notebook is first repaired as grading repairs it
+(autograder.repair: lost nbgrader metadata, deleted or moved test cells, duplicated cells), and
+what was repaired is said. It then runs top to bottom in a fresh kernel, like "Restart and Run
+All", except the release's own demonstration and plot cells while they are unchanged (they only
+show results). Hidden tests are left out, and a test cell that holds nothing but a hidden test
+is neither run nor counted as passed: the summary says "N visible tests passed; M hidden tests
+run when your work is graded", so an untouched notebook shows 0 passed. A test fails when it
+raises or writes to stderr, the same rule nbgrader applies when it grades. Unlike ``nbgrader
 validate``, the exit status says the result: 0 when every visible test passes, 1 otherwise.
+
+With ``--hidden`` (a learner working alone, who has the reference on their machine) it grades
+the notebook exactly as an instructor's ``grade`` would (hidden tests, the clean room where the
+sandbox works, known mistakes) and prints that feedback; exit status 0 for full marks.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,16 +33,14 @@ from typing import TextIO
 import nbformat
 from nbformat import NotebookNode
 
+from autograder import course as courses
 from autograder import execute as executor
-from autograder.collect import ASSIGNMENT, NOTEBOOK, Fingerprint
+from autograder.collect import Fingerprint
 from autograder.execute import KERNEL_DIED, NOT_RUN, Limits
+from autograder.messages import NONE, Mistakes
 from autograder.repair import NotGradable, Release, repair
-from autograder.workspace import REPO, assignments
-
-RELEASE = REPO / "release" / ASSIGNMENT / NOTEBOOK
 
 TIMEOUT = 10.0  # seconds per cell, as when the work is graded (nbgrader_config.py)
-MESSAGE_WIDTH = 160  # a failure message is cut to this many characters: it names one input
 HIDDEN_TESTS = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
     re.MULTILINE | re.DOTALL,
@@ -118,26 +123,24 @@ def _prints_a_constant(node: ast.expr) -> bool:
             and all(isinstance(arg, ast.Constant) for arg in node.args))
 
 
-def _release_functions(release: Path = RELEASE) -> tuple[str, ...]:
+def _release_functions(release: Path) -> tuple[str, ...]:
     return Release.load(release).functions if Path(release).is_file() else ()
 
 
-def which_release(nb: NotebookNode, course: Path = REPO) -> Path:
-    """The released notebook of the course's assignment that `nb` holds: the one whose
-    grade_ids and functions it carries most of (collect.Fingerprint); the first assignment's
-    when it holds none of any."""
+def which_assignment(nb: NotebookNode, course: Path = courses.REPO) -> courses.Assignment | None:
+    """The course's assignment that `nb` holds: the one whose grade_ids and functions it carries
+    most of (collect.Fingerprint); None when it holds none of any."""
     content = nbformat.writes(nb).encode()
-    best, chosen = 0, RELEASE
-    for name in assignments(course):
-        release = Path(course) / "release" / name / f"{name}.ipynb"
-        fingerprint = Fingerprint.from_notebook(release)
+    best, chosen = 0, None
+    for a in courses.assignments(course):
+        fingerprint = Fingerprint.from_notebook(a.release)
         score = fingerprint.score(content) if fingerprint is not None else 0
         if score > best:
-            best, chosen = score, release
+            best, chosen = score, a
     return chosen
 
 
-def repaired(nb: NotebookNode, release: Path = RELEASE) -> tuple[NotebookNode, str, str]:
+def repaired(nb: NotebookNode, release: Path) -> tuple[NotebookNode, str, str]:
     """The notebook as grading will see it (autograder.repair against the released notebook),
     what was repaired ("" when nothing), and why it cannot be graded ("" when it can)."""
     if not Path(release).is_file():
@@ -177,8 +180,8 @@ def plan(nb: NotebookNode, known: tuple[str, ...] = ()
         if _only_docstring(cell.source):
             hidden_only += 1
             continue
-        # The longest function name that prefixes the grade_id ("relu_derivative_at_zero" tests
-        # relu_derivative, not relu); a test of no known function is listed under its own id.
+        # The longest function name that prefixes the grade_id ("f_derivative_at_zero" tests
+        # f_derivative, not f); a test of no known function is listed under its own id.
         owners = [n for n in names if grade_id == n or grade_id.startswith(n + "_")]
         owner = max(owners, key=len) if owners else grade_id
         function = functions.setdefault(owner, Function(owner))
@@ -194,8 +197,8 @@ def plan(nb: NotebookNode, known: tuple[str, ...] = ()
 
 
 def _short(text: str) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= MESSAGE_WIDTH else line[: MESSAGE_WIDTH - 1] + "…"
+    """The message on one line, whole: it names one call and one value, never an array."""
+    return " ".join(str(text).split())
 
 
 def describe_error(ename: str, evalue: str) -> str:
@@ -228,22 +231,24 @@ def _name_hint(evalue: str) -> str:
             "the cell that defines it and fix its errors")
 
 
-def known_mistake(evalue: str) -> str:
-    """The known mistake a visible test's message shows (solutions/mistakes.py), as a line of
-    its own; '' when none fits or the catalogue is not installed."""
-    try:
-        from solutions import mistakes
-    except ImportError:
+def known_mistake(evalue: str, grade_id: str, mistakes: Mistakes) -> str:
+    """The known mistake a visible test's message shows (the assignment's catalogue), as a line
+    of its own; '' when none fits or the catalogue is not installed."""
+    found = mistakes.read(mistakes.visible(grade_id, " ".join(str(evalue).split())))
+    if found is None:
         return ""
-    found = mistakes.read(mistakes.annotate_visible(" ".join(str(evalue).split())))
-    return "" if found is None else f"{mistakes.MARK}{found[1]}{mistakes.SEPARATOR}{found[2]}"
+    from solutions.checking import MARK, SEPARATOR
+
+    return f"{MARK}{found[1]}{SEPARATOR}{found[2]}"
 
 
-def cell_error(cell: NotebookNode) -> str | None:
+def cell_error(cell: NotebookNode, mistakes: Mistakes = NONE) -> str | None:
     """Why a cell counts as failed (an error, or text on stderr), or None if it did not fail."""
     for output in cell.get("outputs", []):
         if output.output_type == "error":
-            known = known_mistake(output.evalue) if output.ename == "AssertionError" else ""
+            grade_id = _meta(cell).get("grade_id", "")
+            known = (known_mistake(output.evalue, grade_id, mistakes)
+                     if output.ename == "AssertionError" else "")
             text = describe_error(output.ename, output.evalue)
             return f"{text}\n          {known}" if known else text
         if output.output_type == "stream" and output.name == "stderr":
@@ -253,7 +258,8 @@ def cell_error(cell: NotebookNode) -> str | None:
 
 
 def run_cells(
-    nb: NotebookNode, functions: list[str], folder: Path, timeout: float
+    nb: NotebookNode, functions: list[str], folder: Path, timeout: float,
+    mistakes: Mistakes = NONE,
 ) -> tuple[dict[int, str | None], str]:
     """Run every code cell in order in one fresh kernel (with the grading pipeline's executor).
 
@@ -261,8 +267,11 @@ def run_cells(
     ("" when every cell ran). A cell still running after `timeout` seconds is interrupted and
     the function's later cells are skipped; after a kernel death or sys.exit nothing more runs.
     """
-    result = executor.execute(nb, functions=functions, cwd=folder, limits=Limits(timeout=timeout))
-    failures = {i: cell_error(c) for i, c in enumerate(result.notebook.cells)
+    # Figures are drawn by no one here: the non-interactive backend skips the rendering.
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = executor.execute(nb, functions=functions, cwd=folder, limits=Limits(timeout=timeout),
+                              env=env)
+    failures = {i: cell_error(c, mistakes) for i, c in enumerate(result.notebook.cells)
                 if c.cell_type == "code"}  # fmt: skip
     return failures, result.stopped or ""
 
@@ -307,14 +316,33 @@ def report(functions: dict[str, Function], hidden_only: int, stopped: str, out: 
     return 0 if passed == len(tests) else 1
 
 
-def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) -> int:
-    """Check `notebook`; print the result; return 0 if every visible test passes, else 1."""
+def _without_display_cells(nb: NotebookNode, release: Path) -> NotebookNode:
+    """`nb` without the release's demonstration and plot cells the learner left unchanged:
+    they define nothing and only show results (cleanroom.display_cells)."""
+    from autograder.cleanroom import display_cells
+
+    shown = display_cells(release)
+    kept = [c for c in nb.cells if not (c.cell_type == "code" and "nbgrader" not in c.metadata
+                                        and c.source in shown)]
+    nb.cells = kept
+    return nb
+
+
+def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None,
+        hidden: bool = False) -> int:
+    """Check `notebook`; print the result; return 0 if every visible test passes (with
+    `hidden`: if the notebook gets full marks), else 1."""
     out = out or sys.stdout
     notebook = Path(notebook)
+    if hidden:
+        return run_hidden(notebook, timeout=timeout, out=out)
     try:
         nb = load(notebook)
-        release = which_release(nb)
+        a = which_assignment(nb)
+        release = a.release if a is not None else Path()
         nb, changes, why_not = repaired(nb, release)
+        if a is not None:
+            nb = _without_display_cells(nb, release)
         functions, tests, hidden_only = plan(nb, _release_functions(release))
         if not functions:
             reason = f" ({why_not})" if why_not else ""
@@ -324,15 +352,18 @@ def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) 
     except NotebookError as error:
         print(f"check: {error}", file=out)
         return 1
-
+    mistakes = _mistakes(a)
     solution_index = {_meta(c)["grade_id"]: i for i, c in enumerate(nb.cells)
                       if _meta(c).get("solution") and _meta(c).get("grade_id")}  # fmt: skip
-    print(f"Checking {notebook.name} (visible tests; each cell may run {timeout:g} s)...", file=out)
+    title = f" ({a.title})" if a is not None else ""
+    print(f"Checking {notebook.name}{title} (visible tests; each cell may run {timeout:g} s)...",
+          file=out)
     if changes:
         print(f"Repaired first, as grading will repair it: {changes}. Your answers are "
               "checked as they will be graded.", file=out)
     try:
-        results, stopped = run_cells(nb, list(solution_index), notebook.resolve().parent, timeout)
+        results, stopped = run_cells(nb, list(solution_index), notebook.resolve().parent,
+                                     timeout, mistakes)
     except Exception as error:  # the kernel could not start: nothing was checked
         print(f"check: could not run {notebook}: {type(error).__name__}: {error}", file=out)
         return 1
@@ -343,3 +374,57 @@ def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None) 
     for index, test in tests.items():
         test.error = results.get(index)
     return report(functions, hidden_only, stopped, out)
+
+
+def _mistakes(a: courses.Assignment | None) -> Mistakes:
+    """The assignment's known mistakes, where its solutions package is installed."""
+    if a is None:
+        return NONE
+    try:
+        return Mistakes.of(a)
+    except Exception:  # noqa: BLE001 - a copy of the checker without the reference: no names
+        return NONE
+
+
+def run_hidden(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO) -> int:
+    """Grade `notebook` alone as `grade` would, and print its feedback (see the docstring)."""
+    import json
+    import tempfile
+
+    from autograder.pipeline import GradingError, grade
+
+    try:
+        a = which_assignment(load(notebook))
+    except NotebookError as error:
+        print(f"check: {error}", file=out)
+        return 1
+    if a is None:
+        print(f"check: {notebook} holds none of the course's assignments "
+              f"({', '.join(courses.names())}).", file=out)
+        return 1
+    print(f"Grading {notebook.name} ({a.title}) as your instructor's grading would: visible "
+          "and hidden tests...", file=out)
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as folder:
+        copy = Path(folder) / "submission" / f"{a.name}.ipynb"
+        copy.parent.mkdir()
+        copy.write_bytes(notebook.read_bytes())
+        try:
+            result = grade(copy, Path(folder) / "grading", timeout=timeout, unsafe=True,
+                           progress=False, assignment=a.name)
+        except GradingError as error:
+            print(f"check: {error}", file=out)
+            return 1
+        row = result.rows[0]
+        results = json.loads((result.workspace / "results" / f"{row.student_id}.json")
+                             .read_text())
+    for test in results["tests"]:
+        mark = "PASS" if test["status"] == "passed" else "FAIL"
+        kind = "hidden" if test["visibility"] != "visible" else "visible"
+        print(f"  {mark}  {test['number']} ({kind}, {test['score']:g}/{test['max_score']:g})",
+              file=out)
+        if test["status"] != "passed" and test["output"]:
+            print(f"        {_short(test['output'])}", file=out)
+    if row.status != "graded":
+        print(f"\nStatus: {row.status}", file=out)
+    print(f"\nScore: {row.score:g} / {row.max_score:g} (hidden tests included).", file=out)
+    return 0 if row.score == row.max_score else 1

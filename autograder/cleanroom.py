@@ -8,21 +8,21 @@ cell that is not a test cell (solution cells, the set-up cell and the learner's 
 not the release's "try it" and plot cells while they are unchanged, which only show results), in
 notebook order, an error ending only its own cell; each test cell's calls are made where that
 test cell stands. The grader picks the inputs at grading time
-(``check.calls(rng)``, rng seeded from ``os.urandom``), sends them in as plain data, takes the
-raw results back as plain data (``np.load(allow_pickle=False)`` of uncompressed archives; nothing
-is ever unpickled), and judges them outside with ``check.verify``. Where the in-kernel score of a
+(``check.calls(rng)``, the rng seeded from the run's secret seed and the grade_id, so every
+student of a run gets the same calls and nobody knows them before), sends them in as plain data
+(solutions/wire.py), takes the raw results back as plain data (``np.load(allow_pickle=False)`` of
+uncompressed archives; nothing is ever unpickled), and judges them outside with
+``solutions.checking.judge`` (which also names a known mistake). Where the in-kernel score of a
 grade cell is higher than the clean room's, the lower one counts (:func:`apply_cap`).
 
 Results that earn nothing: anything other than a plain ndarray of numbers, a list (or tuple) of
 numbers or a plain number (an ndarray subclass or an object whose ``__eq__`` says True cannot even
 be written back), a wrong shape, a call the process did not live to answer.
 
-The second assignment's checks (``solutions.backprop_checks``) pass and return trees: parameter
-dicts of float arrays, activation names, tuples. Their calls cross as ``solutions/plain.py``
-specs (``plain=True``; the harness reads them with a copy of that module), and what comes back
-is rebuilt with ``plain.from_arrays``, which trusts nothing. :data:`TABLES` says which checks
-table and release belong to which assignment; :func:`notebook_caps` picks the one whose
-grade_ids the notebook carries.
+Every assignment's calls and results cross the same way: numbers, arrays, parameter dicts,
+names and tuples as ``solutions/wire.py`` specs (the harness reads them with a copy of that
+module), rebuilt outside with ``wire.from_arrays``, which trusts nothing. The checks table, the
+catalogue and the release's display cells are the graded assignment's (:func:`caps_hook`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,13 +85,11 @@ class Outcome:
 # --- the learner's code --------------------------------------------------------------------------
 
 
-def display_cells(release: Path | None = None) -> frozenset[str]:
+def display_cells(release: Path) -> frozenset[str]:
     """The sources of the release's display cells: code cells without nbgrader metadata that
     define nothing (no def, class or import; the "try it" and plot cells the instructor wrote).
     Unchanged, such a cell only shows the learner's functions: it cannot change an answer, so
-    the clean room does not spend time on it. Default: this repository's release notebook."""
-    if release is None:
-        return _repository_display_cells()
+    the clean room does not spend time on it."""
     try:
         notebook = nbformat.read(str(release), as_version=4)
     except Exception:  # noqa: BLE001 - no release to compare with: every cell runs
@@ -108,33 +107,6 @@ def display_cells(release: Path | None = None) -> frozenset[str]:
         if not any(isinstance(node, defines) for node in ast.walk(tree)):
             found.add(cell.source)
     return frozenset(found)
-
-
-@functools.cache
-def _repository_display_cells(assignment: str = "activation_derivatives") -> frozenset[str]:
-    return display_cells(Path(__file__).resolve().parents[1] / "release" / assignment
-                         / f"{assignment}.ipynb")
-
-
-# assignment -> (the module of its CHECKS table, whether its calls cross as plain trees)
-TABLES = {
-    "activation_derivatives": ("solutions.checks", False),
-    "backprop_one_hidden_layer": ("solutions.backprop_checks", True),
-}
-
-
-def checks_table(grade_ids) -> tuple[str, Mapping, bool]:
-    """The assignment whose CHECKS table holds most of `grade_ids`: (its name, the table,
-    whether its calls cross as plain trees); the table is empty when none holds any."""
-    import importlib
-
-    best = ("activation_derivatives", {}, False)
-    for assignment, (module, plain) in TABLES.items():
-        table = importlib.import_module(module).CHECKS
-        found = sum(1 for grade_id in grade_ids if grade_id in table)
-        if found > sum(1 for grade_id in grade_ids if grade_id in best[1]):
-            best = (assignment, table, plain)
-    return best
 
 
 def learner_steps(notebook: Path | nbformat.NotebookNode,
@@ -186,66 +158,21 @@ def _plain_python(source: str, transformer) -> str:
 # --- calls in, results out -----------------------------------------------------------------------
 
 
-def encode_calls(calls: Sequence, *, plain: bool = False) -> bytes:
-    """The calls as an uncompressed npz: a JSON ``plan`` plus one array per array argument
-    (``plain``: every call as ``solutions.plain.call_to_arrays`` writes it)."""
+def encode_calls(calls: Sequence) -> bytes:
+    """The calls as an uncompressed npz: a JSON ``plan`` (one entry per call, as
+    ``solutions.wire.call_to_arrays`` writes it) plus the arrays it names."""
+    from solutions.wire import call_to_arrays
+
     arrays: dict[str, np.ndarray] = {}
-    if plain:
-        from solutions.plain import call_to_arrays
-
-        plan = []
-        for index, call in enumerate(calls):
-            entry, more = call_to_arrays(call, index)
-            plan.append({**entry, "plain": True})
-            arrays.update(more)
-        arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        return buffer.getvalue()
-
-    def spec(value) -> dict:
-        if isinstance(value, str):
-            if value not in cleanroom_harness.SAFE_FUNCTIONS:
-                raise ValueError(f"{value!r} is not a function the clean-room harness knows.")
-            return {"kind": "safe", "name": value}
-        if isinstance(value, (bool, np.bool_)):
-            raise TypeError("booleans are not call arguments in the clean room.")
-        if type(value) is float:
-            return {"kind": "float", "value": value}
-        if type(value) is int:
-            return {"kind": "int", "value": value}
-        if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in "iuf":
-            key = f"a{len(arrays)}"
-            arrays[key] = np.array(value)
-            return {"kind": "array" if isinstance(value, np.ndarray) else "npscalar", "key": key}
-        raise TypeError(
-            f"a clean-room call argument must be a number, a numeric array or a safe function's "
-            f"name, got {type(value).__name__}."
-        )
-
-    plan = [
-        {
-            "function": call.function,
-            "args": [spec(arg) for arg in call.args],
-            "kwargs": {key: spec(value) for key, value in call.kwargs.items()},
-        }
-        for call in calls
-    ]
+    plan = []
+    for index, call in enumerate(calls):
+        entry, more = call_to_arrays(call, index)
+        plan.append(entry)
+        arrays.update(more)
     arrays["plan"] = np.frombuffer(json.dumps(plan).encode(), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
-
-
-def _placeholder(kind: str, name: str):
-    """A value of the learner's type's name that verify() can describe (never the object)."""
-    if kind == "none":
-        return None
-    if kind == "bool":
-        return np.True_
-    if kind == "sequence":
-        return () if name == "tuple" else []
-    return type(name or "object", (), {})()
 
 
 def _load_frame(payload: bytes) -> dict[str, np.ndarray]:
@@ -317,14 +244,12 @@ def _decode(data: bytes, calls: Sequence) -> tuple[dict[int, object], _Progress]
 
 
 def _decode_frame(payload: bytes, calls: Sequence, seen: Mapping) -> dict | tuple:
-    from solutions.checks import CallResult
-
     arrays = _load_frame(payload)
     meta_bytes = arrays["meta"]
     if meta_bytes.dtype != np.uint8 or meta_bytes.ndim != 1:
         raise ValueError("bad meta")
     meta = json.loads(meta_bytes.tobytes().decode())
-    index, kind, name, error = meta["index"], meta["kind"], meta["type"], meta["error"]
+    index, kind, error = meta["index"], meta["kind"], meta["error"]
     if kind == "cell":  # a marker: only ever used to name a cell in a message
         if type(index) is not int or not 0 < index < 1_000_000:
             raise ValueError("bad cell number")
@@ -333,43 +258,16 @@ def _decode_frame(payload: bytes, calls: Sequence, seen: Mapping) -> dict | tupl
         return index, None if error is None else " ".join(error.split())[:200]
     if type(index) is not int or not 0 <= index < len(calls) or index in seen:
         raise ValueError("bad index")
-    if kind == "plain":
-        return {index: _plain_result(meta, arrays, calls[index])}
-    if kind not in _RESULT_KINDS or not re.fullmatch(r"\w{0,40}", str(name)):
+    if kind != "value":
         raise ValueError("bad kind")
-    call = calls[index]
-    args_after = list(call.args)
-    for position in meta["args_after"]:
-        if type(position) is not int or not 0 <= position < len(args_after):
-            raise ValueError("bad argument position")
-        if not isinstance(call.args[position], np.ndarray):
-            raise ValueError("argument was not an array")
-        args_after[position] = _plain_array(arrays[f"arg_{position}"])
-    if kind == "error":
-        if not isinstance(error, str):
-            raise ValueError("bad error")
-        return {index: CallResult(None, tuple(args_after), error[:300])}
-    if kind in ("array", "scalar"):
-        value = _plain_array(arrays["value"])
-        if kind == "scalar":
-            if value.ndim != 0 or value.dtype.kind not in "iuf":
-                raise ValueError("bad scalar")
-            value = value[()]
-    elif kind == "sequence" and "value" in arrays:
-        value = _plain_array(arrays["value"])
-        if value.ndim == 0:
-            raise ValueError("bad sequence")
-        value = value.tolist() if name != "tuple" else tuple(value.tolist())
-    else:
-        value = _placeholder(kind, name)
-    return {index: CallResult(value, tuple(args_after), None)}
+    return {index: _result(meta, arrays, calls[index])}
 
 
-def _plain_result(meta: dict, arrays: Mapping, call):
-    """A plain frame's CallResult: the value and the arguments after the call rebuilt with
-    ``plain.from_arrays`` (ValueError for anything malformed)."""
-    from solutions.checks import CallResult
-    from solutions.plain import from_arrays
+def _result(meta: dict, arrays: Mapping, call):
+    """A call's CallResult: the value and the arguments after the call rebuilt with
+    ``wire.from_arrays`` (ValueError for anything malformed)."""
+    from solutions.checking import CallResult
+    from solutions.wire import from_arrays
 
     arrays = {key: value for key, value in arrays.items() if key != "meta"}
     args_after = list(call.args)
@@ -417,15 +315,13 @@ def run_calls(
     limits: Limits = CLEANROOM_LIMITS,
     steps: Sequence[dict] | None = None,
     cell_limits: Mapping[str, float] | None = None,
-    plain: bool = False,
 ) -> RoomRun:
     """Run ``calls`` against the learner's code in one sandbox; results as CallResults.
 
     ``steps`` is the program (see :mod:`isolation.cleanroom_harness`): cells and, where the
     test cells stand, ranges of ``calls``. Without it, the ``sources`` run as cells 1, 2, ...
     and then every call is made. ``cell_limits`` overrides the harness's time limits for cells
-    (``cell_seconds``, ``cells_seconds``, ``short_cell_seconds``). ``plain``: the calls cross
-    as plain trees (see the module's docstring).
+    (``cell_seconds``, ``cells_seconds``, ``short_cell_seconds``).
 
     The process is forked from the warm zygote (:func:`isolation.forkserver.run_script`: numpy is
     already imported, and the reference package is hidden); if the zygote cannot be used, a
@@ -438,13 +334,12 @@ def run_calls(
         steps.append({"calls": [0, len(calls)]})
     program = {"steps": list(steps), "limits": dict(cell_limits or {})}
     try:
-        return _run_calls(program, calls, timeout, limits, forked=True, plain=plain)
+        return _run_calls(program, calls, timeout, limits, forked=True)
     except forkserver.ZygoteError:
-        return _run_calls(program, calls, timeout, limits, forked=False, plain=plain)
+        return _run_calls(program, calls, timeout, limits, forked=False)
 
 
-def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool,
-               plain: bool = False) -> RoomRun:
+def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool) -> RoomRun:
     from autograder.isolation import forkserver
 
     if not isinstance(program, dict):  # a list of sources, as run_calls takes them
@@ -454,12 +349,9 @@ def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool,
               else Path(tempfile.mkdtemp(prefix="cleanroom-")))
     try:
         (folder / "learner.json").write_text(json.dumps(program), encoding="utf-8")
-        (folder / "calls.npz").write_bytes(encode_calls(calls, plain=plain))
+        (folder / "calls.npz").write_bytes(encode_calls(calls))
         shutil.copyfile(cleanroom_harness.__file__, folder / "harness.py")
-        if plain:
-            from solutions import plain as plain_module
-
-            shutil.copyfile(plain_module.__file__, folder / "plain.py")
+        shutil.copyfile(_wire_file(), folder / "wire.py")
         for path in folder.iterdir():
             path.chmod(0o644)
         folder.chmod(0o755)
@@ -495,40 +387,48 @@ def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool,
     return RoomRun(results, stopped, run.seconds, progress.errors)
 
 
-def new_rng() -> np.random.Generator:
-    """A generator seeded from os.urandom: inputs nobody can know before grading."""
-    return np.random.default_rng(int.from_bytes(os.urandom(16), "big"))
+def new_seed() -> int:
+    """A seed from os.urandom: inputs nobody can know before grading."""
+    return int.from_bytes(os.urandom(16), "big")
+
+
+def check_rng(seed: int, grade_id: str) -> np.random.Generator:
+    """The inputs of one check in one run: the same for every student of the run (so their
+    answers can be compared), another for every check."""
+    return np.random.default_rng([seed, zlib.crc32(grade_id.encode())])
 
 
 def cleanroom_scores(
     notebook: Path | nbformat.NotebookNode,
-    checks: Mapping | None = None,
+    checks: Mapping,
     *,
-    rng: np.random.Generator | None = None,
+    seed: int | None = None,
+    catalogue: Sequence = (),
     timeout: float = TIMEOUT_SECONDS,
     limits: Limits = CLEANROOM_LIMITS,
     cell_limits: Mapping[str, float] | None = None,
-    skip: frozenset[str] | None = None,
-    plain: bool = False,
+    skip: frozenset[str] = frozenset(),
 ) -> dict[str, Outcome]:
-    """Judge every check (default: ``solutions.checks.CHECKS``) on the notebook's code.
+    """Judge every check of ``checks`` (grade_id -> solutions.checking.Check) on the notebook's
+    code, with inputs drawn from ``seed`` (default: a new one).
 
     One sandbox runs the notebook's cells and all calls, each check's calls where its test cell
     stands (a check whose test cell is missing: at the end; cells after the last calls cannot
     change an answer and are left out, and so are the release's display cells the learner left
-    unchanged, ``skip``, default :func:`display_cells`); ``check.verify`` judges them here,
-    outside. A notebook that cannot be read fails every check with a message saying so.
-    ``plain``: the calls cross as plain trees (the second assignment's checks).
+    unchanged, ``skip``: see :func:`display_cells`); ``solutions.checking.judge`` judges them
+    here, outside, naming the mistake of ``catalogue`` that explains a failure. A notebook that
+    cannot be read fails every check with a message saying so.
     """
-    if checks is None:
-        from solutions.checks import CHECKS as checks
-    rng = new_rng() if rng is None else rng
+    from solutions.checking import judge
+
+    seed = new_seed() if seed is None else seed
     try:
-        cells = learner_steps(notebook, display_cells() if skip is None else skip)
+        cells = learner_steps(notebook, skip)
     except Exception as error:  # noqa: BLE001 - an unreadable notebook earns nothing here
         message = f"The notebook could not be read for re-checking: {type(error).__name__}."
         return {grade_id: Outcome(False, message) for grade_id in checks}
-    plan = [(grade_id, check.calls(rng)) for grade_id, check in checks.items()]
+    plan = [(grade_id, check.calls(check_rng(seed, grade_id)))
+            for grade_id, check in checks.items()]
     all_calls = [call for _, calls in plan for call in calls]
     ranges, start = {}, 0
     for grade_id, calls in plan:
@@ -544,14 +444,14 @@ def cleanroom_scores(
     while steps and "cell" in steps[-1]:
         steps.pop()  # cells after the last test cell cannot change an answer: not run
     run = run_calls([], all_calls, timeout=timeout, limits=limits, steps=steps,
-                    cell_limits=cell_limits, plain=plain)
+                    cell_limits=cell_limits)
     if run.stopped:
         # A busy machine can stop an honest run (its wall clock ran out while other processes
         # had the cores; seen in CI). One more try with the same calls; the run that answered
         # more of them is judged. Nothing is gained by stopping on purpose: every answer is
         # still judged outside, and a run that hangs again only costs its time once more.
         again = run_calls([], all_calls, timeout=timeout, limits=limits, steps=steps,
-                          cell_limits=cell_limits, plain=plain)
+                          cell_limits=cell_limits)
         if len(again.results) > len(run.results):
             run = again
 
@@ -569,7 +469,7 @@ def cleanroom_scores(
             )
             continue
         try:
-            message = check.verify(list(calls), [run.results[i] for i in indices])
+            message = judge(check, calls, [run.results[i] for i in indices], catalogue)
         except Exception as error:  # noqa: BLE001 - never pass a result that could not be judged
             message = f"{check.function}'s results could not be judged ({type(error).__name__})."
         if message:
@@ -640,8 +540,10 @@ def apply_cap(
 RERUN_MESSAGE = "Passed in your notebook, but not when re-run on its own with new inputs: "
 
 
-def notebook_caps(notebook: nbformat.NotebookNode, *,
-                  cell_seconds: float = CELL_SECONDS) -> dict[str, tuple[float, str, str]]:
+def notebook_caps(notebook: nbformat.NotebookNode, checks: Mapping, *,
+                  cell_seconds: float = CELL_SECONDS, seed: int | None = None,
+                  catalogue: Sequence = (), skip: frozenset[str] = frozenset()
+                  ) -> dict[str, tuple[float, str, str]]:
     """The pipeline's ``Caps`` hook: for each grade cell that fails in the clean room, (0 points,
     the status reason, the learner's feedback message). Cells that pass, or that have no check,
     are not capped.
@@ -650,6 +552,8 @@ def notebook_caps(notebook: nbformat.NotebookNode, *,
     shown at once, a hidden test's message only once the instructor publishes it); the
     feedback message of each test says the call and what went wrong.
 
+    ``checks`` is the assignment's table; ``seed`` draws the inputs (see :func:`check_rng`);
+    ``catalogue`` names known mistakes; ``skip`` are the release's display cells.
     ``cell_seconds`` is how long a cell may run: the kernel's per-cell timeout, so that a cell
     which finished in the kernel finishes here too. The cells' budget and the bound on the whole
     run grow with it.
@@ -664,22 +568,21 @@ def notebook_caps(notebook: nbformat.NotebookNode, *,
     # Sanitised notebooks may carry plain dicts as metadata: read it with .get only.
     meta = [cell.get("metadata", {}).get("nbgrader", {}) for cell in notebook.cells]
     graded = [m.get("grade_id") for m in meta if m.get("grade")]
-    assignment, CHECKS, plain = checks_table(graded)  # noqa: N806 - the table, as elsewhere
-    grade_ids = {grade_id for grade_id in graded if grade_id in CHECKS}
+    grade_ids = {grade_id for grade_id in graded if grade_id in checks}
     if not grade_ids:
-        return {}  # nothing here the clean room knows how to re-check (another assignment)
+        return {}  # nothing here the clean room knows how to re-check
     cells_seconds = max(CELLS_SECONDS, 2 * cell_seconds)
     limits = {"cell_seconds": cell_seconds, "cells_seconds": cells_seconds}
     timeout = TIMEOUT_SECONDS + (cell_seconds - CELL_SECONDS) + (cells_seconds - CELLS_SECONDS)
     cpu = dataclasses.replace(CLEANROOM_LIMITS, cpu_seconds=max(CLEANROOM_LIMITS.cpu_seconds,
                                                                  math.ceil(timeout)))
-    outcomes = cleanroom_scores(notebook, {g: CHECKS[g] for g in CHECKS if g in grade_ids},
-                                timeout=timeout, limits=cpu, cell_limits=limits,
-                                skip=_repository_display_cells(assignment), plain=plain)
+    outcomes = cleanroom_scores(notebook, {g: checks[g] for g in checks if g in grade_ids},
+                                seed=seed, catalogue=catalogue, timeout=timeout, limits=cpu,
+                                cell_limits=limits, skip=skip)
     failed = [grade_id for grade_id, outcome in outcomes.items() if not outcome.passed]
     by_function: dict[str, list[str]] = {}
     for grade_id in failed:
-        by_function.setdefault(CHECKS[grade_id].function, []).append(grade_id)
+        by_function.setdefault(checks[grade_id].function, []).append(grade_id)
     caps = {}
     for function, tests in by_function.items():
         reason = (f"{function} lost points when re-run on its own "
@@ -689,13 +592,23 @@ def notebook_caps(notebook: nbformat.NotebookNode, *,
     return caps
 
 
-def caps_hook(cell_seconds: float):
-    """The grading's ``Caps`` hook: :func:`notebook_caps` with cells allowed ``cell_seconds``
-    (the kernel's --timeout), wherever the sandbox can start; None where it cannot."""
-    import functools
+def caps_hook(assignment, release: Path, cell_seconds: float, seed: int):
+    """The grading's ``Caps`` hook for a course.Assignment: :func:`notebook_caps` with its
+    checks and catalogue, its ``release`` notebook's display cells skipped, cells allowed
+    ``cell_seconds`` (the kernel's --timeout) and the run's ``seed``, wherever the sandbox can
+    start; None where it cannot, or where the assignment has no checks."""
 
     from autograder.isolation.sandbox import sandbox_problem
 
-    if sandbox_problem() is not None:
+    checks = assignment.checks()
+    if sandbox_problem() is not None or not checks:
         return None
-    return functools.partial(notebook_caps, cell_seconds=cell_seconds)
+    return functools.partial(notebook_caps, checks=checks, cell_seconds=cell_seconds,
+                             seed=seed, catalogue=assignment.catalogue(),
+                             skip=display_cells(release))
+
+
+def _wire_file() -> str:
+    from solutions import wire
+
+    return wire.__file__

@@ -17,11 +17,21 @@ USAGE_ERROR = 2
 INTERRUPTED = 130
 
 
+def _assignments_text() -> str:
+    """The course's assignments with their titles, for the help (from their manifests)."""
+    from . import course
+
+    try:
+        return "; ".join(f"{a.name}: {a.title}" for a in course.assignments())
+    except course.CourseError as error:
+        return str(error)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
-        description="Grade, check and demonstrate the course's assignments "
-                    "(activation_derivatives, backprop_one_hidden_layer).",
+        description=f"Grade, check and demonstrate the course's assignments "
+                    f"({_assignments_text()}).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -29,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("submissions", type=Path,
                    help="folder or zip: <student_id>/<assignment>/*.ipynb "
                         "(nbgrader layout), <student_id>.ipynb files, or a Canvas, Moodle or "
-                        "Blackboard download of the submissions")
+                        "Blackboard download of the submissions; or one notebook (self-study)")
     g.add_argument("--out", type=Path, required=True,
                    help="workspace folder (an nbgrader course); re-use it to resume")
     g.add_argument("--force", action="store_true",
@@ -55,13 +65,16 @@ def _parser() -> argparse.ArgumentParser:
                               "shares)")
     g.add_argument("--assignment", default=None, metavar="NAME",
                    help="the assignment to grade, a folder of the course's source/ (default: "
-                        "the course's only assignment; required when it has several)")
+                        "the one the submissions hold, by their folders, names or content)")
     g.add_argument("--course", type=Path, default=None,
                    help="course folder with nbgrader_config.py and source/ (default: this "
                         "repository)")
 
     c = commands.add_parser("check", help="run the visible tests of one notebook")
     c.add_argument("notebook", type=Path)
+    c.add_argument("--hidden", action="store_true",
+                   help="grade it fully, hidden tests included, as the instructor's grading "
+                        "would (for self-study: needs the course's solutions package)")
 
     commands.add_parser("sandbox", help="say whether learner code can be sandboxed here, "
                                         "with which bubblewrap, and if not why and how to fix it")
@@ -76,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         from .check import run
 
-        return run(args.notebook)
+        return run(args.notebook, hidden=args.hidden)
     if args.command == "demo":
         from .demo import run
 

@@ -2,11 +2,11 @@
 
 SUBMISSIONS may be a folder or a zip (a zip holding one top folder is looked into) of
 
-- nbgrader's layout, ``<student_id>/activation_derivatives/activation_derivatives.ipynb``
+- nbgrader's layout, ``<student_id>/<assignment>/<assignment>.ipynb``
   (an nbgrader course root is accepted too: its ``submitted/`` folder is used);
 - files ``<student_id>.ipynb`` (a notebook in a subfolder counts too: ``late/<student_id>.ipynb``,
-  or ``<student_id>/activation_derivatives.ipynb``);
-- a folder per student holding the notebook, ``<student_id>/activation_derivatives.ipynb``;
+  or ``<student_id>/<assignment>.ipynb``);
+- a folder per student holding the notebook, ``<student_id>/<assignment>.ipynb``;
 - an LMS's "download all submissions", named as that LMS names them:
 
   ==========  ==============================================================  ==============
@@ -23,7 +23,7 @@ SUBMISSIONS may be a folder or a zip (a zip holding one top folder is looked int
 
 Every student found gives exactly one `Submission`. For each student the notebook graded is, in
 this order: from their latest attempt (Blackboard) or latest upload of a file (Canvas ``-N``),
-the one named ``activation_derivatives.ipynb`` (``<student_id>.ipynb`` in a folder of files);
+the one named ``<assignment>.ipynb`` (``<student_id>.ipynb`` in a folder of files);
 else their one notebook that holds this assignment by its content (it defines the assignment's
 functions or carries its nbgrader grade_ids; see `Fingerprint`), with a note saying so. A
 student whose notebook cannot be graded (none found, too large, bad student id) still gets a
@@ -52,8 +52,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-ASSIGNMENT = "activation_derivatives"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 # A real submission of this assignment is well under 1 MB; anything this large is not one.
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}")
@@ -160,7 +158,7 @@ class Fingerprint:
     def score(self, content: bytes) -> int:
         """How much of the assignment a notebook holds: the assignment's functions it defines
         plus the grade_ids it carries; 0 unless it is a notebook that defines at least half of
-        the functions or carries at least half of the grade_ids (sharing `sigmoid` with another
+        the functions or carries at least half of the grade_ids (sharing one function with another
         course's notebook is not enough)."""
         try:
             cells = _cells(json.loads(content))
@@ -285,14 +283,14 @@ class _Entry:
 
 
 def collect(path: Path, *, fingerprint: Fingerprint | None = None,
-            roster: Path | None = None, assignment: str = ASSIGNMENT) -> list[Submission]:
+            roster: Path | None = None, assignment: str) -> list[Submission]:
     """All submissions in `path` (folder or zip), sorted by student id."""
     return collect_all(path, fingerprint=fingerprint, roster=roster,
                        assignment=assignment).submissions
 
 
 def collect_all(path: Path, *, fingerprint: Fingerprint | None = None,
-                roster: Path | None = None, assignment: str = ASSIGNMENT) -> Collection:
+                roster: Path | None = None, assignment: str) -> Collection:
     """The submissions in `path` (folder or zip) and the files not used, with reasons.
 
     `fingerprint` lets a notebook under another name be graded (none: by name only); `roster`
@@ -303,18 +301,46 @@ def collect_all(path: Path, *, fingerprint: Fingerprint | None = None,
     if not path.exists():
         raise CollectError(f"{path} does not exist: give the folder or zip of submissions.")
     finder = _Finder(str(path), fingerprint, assignment)
-    if path.is_dir():
-        entries = _folder_entries(path)
-    elif zipfile.is_zipfile(path):
+    if zipfile.is_zipfile(path) and not path.is_dir():
         entries, repeated = _zip_entries(path)
         for entry in repeated:
             finder.drop(entry, "", "a second entry of the same name in the zip (the last "
                                    "one is used)")
     else:
-        raise CollectError(
-            f"{path} is neither a folder nor a zip file: give the folder or zip of submissions."
-        )
+        entries = _entries_of(path)
     return finder.find(entries, mapping)
+
+
+def _entries_of(path: Path) -> dict[tuple[str, ...], _Entry]:
+    """The files of a folder or zip by path, or of a single notebook (CollectError if none)."""
+    if path.is_dir():
+        return _folder_entries(path)
+    if zipfile.is_zipfile(path):
+        return _zip_entries(path)[0]
+    if path.is_file() and path.suffix == ".ipynb":
+        return {(path.name,): _Entry(path.stat().st_size, path.read_bytes, path.name)}
+    raise CollectError(f"{path} is neither a folder, a zip file nor a notebook: give the folder "
+                       "or zip of submissions, or one .ipynb.")
+
+
+def assignments_in(path: Path, fingerprints: dict[str, Fingerprint | None]) -> dict[str, int]:
+    """How many notebooks of the submissions in ``path`` hold each assignment of
+    ``fingerprints`` (name -> its Fingerprint): by a folder of that name (nbgrader's layout), by
+    the file's name, else by content (the assignment whose fingerprint scores it highest).
+    Assignments held by no notebook are left out; most notebooks first."""
+    counts: dict[str, int] = {}
+    for parts, entry in _entries_of(Path(path)).items():
+        if not parts[-1].endswith(".ipynb") or _hidden(parts) or entry.size > MAX_NOTEBOOK_BYTES:
+            continue
+        named = [n for n in fingerprints if n in parts[:-1] or parts[-1] == f"{n}.ipynb"]
+        if not named:
+            content = entry.read()
+            scores = {n: f.score(content) for n, f in fingerprints.items() if f is not None}
+            best = max(scores.values(), default=0)
+            named = [n for n, score in scores.items() if score == best > 0]
+        if len(named) == 1:
+            counts[named[0]] = counts.get(named[0], 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def _hidden(parts: tuple[str, ...]) -> str | None:
@@ -385,7 +411,7 @@ class _Student:
 
 class _Finder:
     def __init__(self, where: str, fingerprint: Fingerprint | None,
-                 assignment: str = ASSIGNMENT):
+                 assignment: str):
         self.where = where
         self.assignment = assignment
         self.notebook = f"{assignment}.ipynb"
@@ -447,7 +473,7 @@ class _Finder:
             sid, rest = parts[0], parts[1:]
             student = students.setdefault(sid, _Student(sid, f"{self.where}/{sid}"))
             shown = "/".join(rest[1:] if rest[0] == self.assignment else rest)
-            # activation_derivatives/activation_derivatives.ipynb, else the notebook's name
+            # <assignment>/<assignment>.ipynb, else the notebook's name
             # straight in the student's folder
             nb_name = (self.notebook,)
             expected = 2 if rest == (self.assignment, *nb_name) else int(rest == nb_name)
@@ -468,7 +494,7 @@ class _Finder:
                 if len(parts) == 1 or (STUDENT_ID.fullmatch(stem) and stem != self.assignment):
                     sid = stem  # <sid>.ipynb, wherever it sits
                 else:
-                    sid = parts[-2]  # <sid>/activation_derivatives.ipynb
+                    sid = parts[-2]  # <sid>/<assignment>.ipynb
                 student = students.setdefault(sid, _Student(sid, f"{self.where}/{sid}"))
                 student.files.append(_File(entry, "/".join(parts), expected=stem == sid
                                            or name == self.notebook))
@@ -705,7 +731,7 @@ class _Finder:
         return ids
 
 
-def _detect(visible: list[tuple[str, ...]], assignment: str = ASSIGNMENT) -> str | None:
+def _detect(visible: list[tuple[str, ...]], assignment: str) -> str | None:
     """The layout of these (visible) files, or None."""
     tops = {p[0] for p in visible}
     files = {p[0] for p in visible if len(p) == 1}
@@ -725,7 +751,7 @@ def _detect(visible: list[tuple[str, ...]], assignment: str = ASSIGNMENT) -> str
 
 
 def _nbgrader_missing(rest: list[tuple[str, ...]],
-                      assignment: str = ASSIGNMENT) -> Callable[[], str]:
+                      assignment: str) -> Callable[[], str]:
     """What the nbgrader layout has always said when a student's folder holds no notebook
     (`rest`: their files' paths inside their folder)."""
     def message() -> str:

@@ -1,15 +1,17 @@
 """`python -m autograder demo` (what `make demo` runs): grade a small made-up class for each
 assignment of the module, in the order the learners meet them.
 
-For each assignment it writes a handful of submissions built from the committed release (the
-reference answers, common mistakes, a file that is not a notebook, an untouched notebook; the
-lecture's plain formulas for the first), grades them with `autograder.pipeline.grade` into
-OUT/<assignment>/ (default demo_output/), prints one line per student and says where the grades
-and the feedback are.
+For each assignment it writes a handful of submissions built from the committed release: the
+model answers, the honest variants its solutions package lists (``variants.HONEST``), a few of
+its catalogue's known mistakes (the keys its manifest lists under ``demo``, else the first three
+functions' first entries), a file that is not a notebook, and the untouched release. It grades
+them with `autograder.pipeline.grade` into OUT/<assignment>/ (default demo_output/), prints one
+line per student and says where the grades and the feedback are.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -22,10 +24,10 @@ from typing import TextIO
 
 from nbformat import NotebookNode
 
+from autograder import course as courses
 from autograder import submissions as subs
 
-ASSIGNMENT = subs.ASSIGNMENT
-BACKPROP = "backprop_one_hidden_layer"
+MISTAKES_SHOWN = 3  # catalogue entries planted when the manifest names none
 
 
 @dataclass(frozen=True)
@@ -35,70 +37,56 @@ class DemoStudent:
     build: Callable[[], NotebookNode | bytes]
 
 
-def _mistake(student_id: str, key: str) -> DemoStudent:
-    mistake = subs.COMMON_MISTAKES[key]
-    return DemoStudent(
-        student_id, mistake.description, lambda: subs.make_submission(mistake.answers())
-    )
+def _with(a: courses.Assignment, answers: dict[str, str]) -> Callable[[], NotebookNode]:
+    return lambda: subs.make_submission(answers, release=a.release)
 
 
-CLASS: tuple[DemoStudent, ...] = (
-    DemoStudent(
-        "correct",
-        "the reference answers",
-        lambda: subs.make_submission(subs.correct_answers()),
-    ),
-    DemoStudent(
-        "lecture",
-        "the lecture's formulas, typed the plain way",
-        lambda: subs.make_submission(subs.lecture_formula_answers()),
-    ),
-    _mistake("relu_at_0", "relu_derivative_one_at_zero"),
-    _mistake("sigmoid_1_z", "sigmoid_derivative_uses_z"),
-    _mistake("tanh_no_sq", "tanh_derivative_missing_square"),
-    _mistake("forward_diff", "numerical_derivative_forward_difference"),
-    DemoStudent("not_json", "a file that is not a notebook at all", subs.BROKEN["not_json"]),
-    DemoStudent("untouched", "the release handed in unchanged", subs.BROKEN["untouched"]),
-)
+def demo_class(a: courses.Assignment) -> tuple[DemoStudent, ...]:
+    """The made-up class of one assignment (see the module's docstring)."""
+    correct = subs.correct_answers(a.source)
+    students = [DemoStudent("correct", "the reference answers", _with(a, correct))]
+    honest = _honest_variants(a)
+    for name, (what, answers) in honest.items():
+        students.append(DemoStudent(name, what, _with(a, {**correct, **answers})))
+    for entry in _shown_mistakes(a):
+        students.append(DemoStudent(entry.key, f"{entry.function}: {entry.name}",
+                                    _with(a, {**correct, entry.function: entry.code})))
+    students.append(DemoStudent("not_json", "a file that is not a notebook at all",
+                                subs.BROKEN["not_json"]))
+    students.append(DemoStudent("untouched", "the release handed in unchanged",
+                                lambda: subs.read_notebook(a.release)))
+    return tuple(students)
 
 
-def _notebook(folder: str, assignment: str) -> Path:
-    return subs.ROOT / folder / assignment / f"{assignment}.ipynb"
+def _honest_variants(a: courses.Assignment) -> dict[str, tuple[str, dict[str, str]]]:
+    if not (a.package / "variants.py").is_file():
+        return {}
+    courses.use(a.course)
+    return dict(importlib.import_module(f"solutions.{a.name}.variants").HONEST)
 
 
-def _backprop_mistake(student_id: str, function: str, code: str, what: str) -> DemoStudent:
-    return DemoStudent(student_id, what, lambda: subs.make_submission(
-        {**subs.correct_answers(_notebook("source", BACKPROP)), function: code},
-        release=_notebook("release", BACKPROP)))
+def _shown_mistakes(a: courses.Assignment) -> list:
+    catalogue = a.catalogue()
+    wanted = a.demo
+    if wanted:
+        by_key = {entry.key: entry for entry in catalogue}
+        return [by_key[key] for key in wanted if key in by_key]
+    first, seen = [], set()
+    for entry in catalogue:
+        if entry.function not in seen:
+            seen.add(entry.function)
+            first.append(entry)
+    return first[:MISTAKES_SHOWN]
 
 
-BACKPROP_CLASS: tuple[DemoStudent, ...] = (
-    DemoStudent("correct", "the reference answers", lambda: subs.make_submission(
-        subs.correct_answers(_notebook("source", BACKPROP)),
-        release=_notebook("release", BACKPROP))),
-    _backprop_mistake("in_place", "update_parameters",
-                      "for name in ('W1', 'b1', 'W2', 'b2'):\n"
-                      "    parameters[name] -= learning_rate * grads['d' + name]\n"
-                      "return parameters",
-                      "update_parameters changes the caller's parameters in place"),
-    _backprop_mistake("cost_no_clip", "compute_cost",
-                      "m = Y.shape[1]\n"
-                      "return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)",
-                      "the cost without a clip: log(0) when A2 is exactly 0 or 1"),
-    DemoStudent("not_json", "a file that is not a notebook at all", subs.BROKEN["not_json"]),
-    DemoStudent("untouched", "the release handed in unchanged",
-                lambda: subs.read_notebook(_notebook("release", BACKPROP))),
-)
-
-# Each assignment's made-up class, in the order the module teaches them.
-CLASSES: dict[str, tuple[DemoStudent, ...]] = {ASSIGNMENT: CLASS, BACKPROP: BACKPROP_CLASS}
-# Whose feedback the demo points to: one that lost a point to a common mistake.
-EXAMPLE = {ASSIGNMENT: "relu_at_0", BACKPROP: "in_place"}
+def classes(course=courses.REPO) -> dict[str, tuple[DemoStudent, ...]]:
+    """Each assignment's made-up class, in the order the module teaches them."""
+    return {a.name: demo_class(a) for a in courses.assignments(course)}
 
 
-def ensure_release(out: TextIO, assignment: str = ASSIGNMENT) -> None:
+def ensure_release(out: TextIO, a: courses.Assignment) -> None:
     """Build release/ from source/ with nbgrader if it is missing (it is normally committed)."""
-    release, source = _notebook("release", assignment), _notebook("source", assignment)
+    release, source = a.release, a.source
     if release.is_file():
         return
     if not source.is_file():
@@ -115,7 +103,7 @@ def ensure_release(out: TextIO, assignment: str = ASSIGNMENT) -> None:
             "-m",
             "nbgrader",
             "generate_assignment",
-            assignment,
+            a.name,
             "--force",
             "--log-level=WARN",
         ],  # fmt: skip
@@ -125,12 +113,12 @@ def ensure_release(out: TextIO, assignment: str = ASSIGNMENT) -> None:
     )
 
 
-def write_demo_class(folder: Path, assignment: str = ASSIGNMENT) -> list[Path]:
-    """Write the demo submissions of `assignment` afresh into `folder` (nbgrader layout)."""
+def write_demo_class(folder: Path, a: courses.Assignment) -> list[Path]:
+    """Write the demo submissions of `a` afresh into `folder` (nbgrader layout)."""
     if folder.exists():
         shutil.rmtree(folder)
-    return subs.write_class(folder, {s.student_id: s.build() for s in CLASSES[assignment]},
-                            assignment=assignment)
+    return subs.write_class(folder, {s.student_id: s.build() for s in demo_class(a)},
+                            assignment=a.name)
 
 
 def _score(row) -> str:
@@ -146,8 +134,8 @@ def lost_points(row, max_points: dict[str, float]) -> list[str]:
     return [g for g, most in max_points.items() if row.points.get(g, 0.0) < most]
 
 
-def print_table(rows, max_points: dict[str, float], out: TextIO, most_named: int = 3,
-                students: tuple[DemoStudent, ...] = CLASS) -> None:
+def print_table(rows, max_points: dict[str, float], out: TextIO,
+                students: tuple[DemoStudent, ...], most_named: int = 3) -> None:
     """One line per demo student (id, score, status, what the submission is); under a partly
     right submission, the tests it lost points in (at most `most_named` of them by name)."""
     by_id = {row.student_id: row for row in rows}
@@ -182,9 +170,10 @@ def run(out: Path = Path("demo_output"), *, stream: TextIO | None = None) -> int
     was graded, 1 otherwise."""
     stream = stream or sys.stdout
     started = time.perf_counter()
-    for number, assignment in enumerate(CLASSES, start=1):
-        print(f"Assignment {number} of {len(CLASSES)}: {assignment}", file=stream)
-        if _run_one(Path(out), assignment, stream) != 0:
+    found = courses.assignments()
+    for number, a in enumerate(found, start=1):
+        print(f"Assignment {number} of {len(found)}: {a.name} ({a.title})", file=stream)
+        if _run_one(Path(out), a, stream) != 0:
             return 1
         print(file=stream)
     print(f"Done in {time.perf_counter() - started:.0f} s. "
@@ -192,15 +181,16 @@ def run(out: Path = Path("demo_output"), *, stream: TextIO | None = None) -> int
     return 0
 
 
-def _run_one(out: Path, assignment: str, stream: TextIO) -> int:
+def _run_one(out: Path, a: courses.Assignment, stream: TextIO) -> int:
     from autograder.pipeline import GradingError, grade  # only the demo needs the pipeline
 
-    students = CLASSES[assignment]
+    assignment = a.name
     out = out / assignment
     try:
-        ensure_release(stream, assignment)
+        ensure_release(stream, a)
+        students = demo_class(a)
         folder = out / "demo_submissions"
-        write_demo_class(folder, assignment)
+        write_demo_class(folder, a)
     except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as error:
         print(f"demo: could not build the demo submissions: {error}", file=stream)
         return 1
@@ -215,17 +205,19 @@ def _run_one(out: Path, assignment: str, stream: TextIO) -> int:
         return 1
     max_points = {
         cell.metadata.nbgrader["grade_id"]: float(cell.metadata.nbgrader.get("points", 0))
-        for cell in subs.grade_cells(subs.read_notebook(_notebook("release", assignment))).values()
+        for cell in subs.grade_cells(subs.read_notebook(a.release)).values()
     }
     print(file=stream)
-    print_table(result.rows, max_points, stream, students=students)
+    print_table(result.rows, max_points, stream, students)
     reference = next((row for row in result.rows if row.student_id == "correct"), None)
     if reference is not None and reference.score != reference.max_score:
         print("Note: the reference answers did not get full marks; the notebook's tests or the "
               "autograder need a look.", file=stream)  # fmt: skip
     print(file=stream)
     feedback = out / "feedback"
-    example = feedback / EXAMPLE[assignment] / f"{assignment}.html"
+    # Whose feedback to look at: the first student who lost points to a known mistake.
+    shown = [s.student_id for s in students if "." in s.student_id] or ["correct"]
+    example = feedback / shown[0] / f"{assignment}.html"
     print(f"Sandbox:  {result.sandbox}", file=stream)
     print(f"Grades:   {_relative(result.workspace / 'grades.csv')}", file=stream)
     print(f"Feedback: {_relative(feedback)}/<student>/{assignment}.html, "

@@ -3,7 +3,7 @@
 Built on nbclient, but not nbgrader's Execute preprocessor, because grading needs more:
 
 - A per-cell timeout that interrupts the kernel. Once a cell of a function times out, later
-  cells of that same function fail without running ("not run: relu_derivative timed out in
+  cells of that same function fail without running ("not run: f_derivative timed out in
   cell 12"), so one endless loop costs one timeout, not one per test; other functions' cells
   still run. A cell belongs to the function whose solution-cell grade_id is the longest prefix
   of the cell's grade_id. An ungraded cell ("try it", a plot) that names a function which has

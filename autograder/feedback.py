@@ -1,10 +1,10 @@
 """Stage 6: what the learner gets back.
 
-- `html(...)`: DIR/feedback/<sid>/activation_derivatives.html. Per test cell: its one-line
+- `html(...)`: DIR/feedback/<sid>/<assignment>.html. Per test cell: its one-line
   docstring, pass or fail, points, and the failure message (exception name and message only).
   It is built from the grades alone, never from the notebook's source, so it cannot contain
   the source of a hidden test, a traceback or the reference solution. Everything is escaped.
-  A known mistake the message names (solutions/mistakes.py) is shown apart, with its hint.
+  A known mistake the message names (the assignment's catalogue) is shown apart, with its hint.
   (Plain nbgrader's generate_feedback renders the whole notebook, hidden tests included.)
 - `gradescope(...)`: DIR/results/<sid>.json in Gradescope's results.json schema. Visible tests
   are "visible"; hidden tests are "after_published" (shown once the instructor publishes).
@@ -15,7 +15,7 @@ from __future__ import annotations
 import html as _html
 import json
 
-from .score import Outcome
+from .messages import NONE, Mistakes, Outcome
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -35,7 +35,9 @@ def _fmt(x: float) -> str:
 
 
 def html(student_id: str, status: str, score: float, max_score: float,
-         outcomes: list[Outcome], notes: list[str]) -> str:
+         outcomes: list[Outcome], notes: list[str], title: str,
+         mistakes: Mistakes = NONE) -> str:
+    """The learner's feedback page; ``title`` is the assignment's (its manifest's)."""
     e = _html.escape
     rows = []
     for o in outcomes:
@@ -46,31 +48,31 @@ def html(student_id: str, status: str, score: float, max_score: float,
         rows.append(
             f"<tr><td>{e(o.cell.title)}<br><small>{e(o.cell.grade_id)} ({kind})</small></td>"
             f"<td>{verdict}</td><td>{_fmt(o.points)} / {_fmt(o.cell.points)}</td>"
-            f'<td class="msg">{_message_html(o.message)}</td></tr>'
+            f'<td class="msg">{_message_html(o.message, mistakes)}</td></tr>'
         )
     status_html = "" if status == "graded" else f'<p class="note">{e(_explain(status))}</p>'
     notes_html = "".join(f'<p class="note">{e(n)}</p>' for n in notes)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>Feedback: activation derivatives ({e(student_id)})</title>"
+        f"<title>Feedback: {e(title)} ({e(student_id)})</title>"
         f"<style>{STYLE}</style></head><body>\n"
-        f"<h1>Activation derivatives: {_fmt(score)} / {_fmt(max_score)}</h1>\n"
+        f"<h1>{e(title)}: {_fmt(score)} / {_fmt(max_score)}</h1>\n"
         f"{status_html}{notes_html}\n"
         "<table><thead><tr><th>Test</th><th>Result</th><th>Points</th><th>Message</th></tr>"
         f"</thead><tbody>\n{chr(10).join(rows)}\n</tbody></table>\n</body></html>\n"
     )
 
 
-def _message_html(message: str) -> str:
+def _message_html(message: str, mistakes: Mistakes) -> str:
     """The failure message, escaped; a known mistake it names is set apart with its hint."""
-    from solutions import mistakes
-
     found = mistakes.read(message)
     if found is None:
         return _html.escape(message)
+    from solutions.checking import MARK, SEPARATOR
+
     text, name, hint = (_html.escape(part) for part in found)
-    return (f'{text}<div class="mistake">{_html.escape(mistakes.MARK)}<strong>{name}</strong>'
-            f"{_html.escape(mistakes.SEPARATOR)}{hint}</div>")
+    return (f'{text}<div class="mistake">{_html.escape(MARK)}<strong>{name}</strong>'
+            f"{_html.escape(SEPARATOR)}{hint}</div>")
 
 
 def _explain(status: str) -> str:

@@ -11,10 +11,12 @@ Dask cluster (runners/dask.py). This process alone writes the gradebook and the 
 Nothing is lost:
 - Students are committed as their units finish, a batch at a time, in this order: gradebook
   (every student of the batch in one sqlite transaction, WAL mode, checkpointed to disk before
-  any file is written: score.save_many), then per student the autograded notebook, feedback,
+  any file is written: gradebook.save_many), then per student the autograded notebook, feedback,
   results.json, and last DIR/.autograder/state/<sid>.json, each written to a temporary file and
-  renamed. The state file records the submission's content hash and the source's hash; a
-  student whose state matches is not graded again (unless force=True). A run killed at any
+  renamed. The state file records the submission's content hash and the digest of everything
+  that decides a grade (course.digest: the source notebook, the assignment's solutions
+  package, the grader's own code, the options); a student whose state matches is not graded
+  again (unless force=True). A run killed at any
   moment (Ctrl-C, kill -9) thus resumes where it stopped, and a student half-way through is
   simply graded again.
 - grades.csv is written once at the end, to a temporary file that is then renamed.
@@ -26,6 +28,7 @@ retry)", and no state file, so the next run retries.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -39,29 +42,27 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import analytics, cleanroom, unit
+from . import analytics, unit
+from . import course as courses
 from .collect import (
-    ASSIGNMENT,
     CollectError,
     Fingerprint,
     Submission,
     Unused,
+    assignments_in,
     collect_all,
     write_unused_csv,
 )
 from .execute import Cancelled, KernelManagerFactory, Limits
+from .gradebook import save_many, shared_gradebook
 from .isolation import kernels, sandbox
+from .messages import Mistakes
+from .notebook import Assignment
 from .repair import Release
 from .report import Row, summary, write_csv
 from .runners import local
-from .score import Assignment, save_many, shared_gradebook
 from .unit import Work
-from .workspace import REPO, Workspace, WorkspaceError, assignments, atomic_write
-
-# Bump when a change to the grading logic must regrade every student in existing workspaces.
-# 3: repair before grading; feedback names known mistakes (issues 12, 14)
-# 4: the clean room runs every cell, as the kernel did (issue 12)
-GRADER_VERSION = 4
+from .workspace import REPO, Workspace, WorkspaceError, atomic_write
 
 # Optional per-notebook caps on test-cell points, computed next to the in-kernel run (the clean
 # room of the trustworthy-grades issue): notebook -> {grade_id: (max points, status reason[,
@@ -117,13 +118,17 @@ def grade(
     is at `scheduler` or in `scheduler_file`: this process then runs no learner code at all.
     `runner` replaces both (benchmarks): it takes the (Submission, Work) items and yields lists
     of runners.Done holding unit.Graded results. `assignment` names the course's assignment
-    (source/<assignment>/<assignment>.ipynb); None: the course's only one.
+    (source/<assignment>/<assignment>.ipynb); None: the one the submissions hold.
     """
     if timeout <= 0:
         raise GradingError(f"--timeout must be a positive number of seconds, not {timeout:g}.")
     if jobs is not None and jobs < 1:
         raise GradingError(f"--jobs must be at least 1, not {jobs}.")
-    assignment = which_assignment(Path(course), assignment)
+    try:
+        courses.use(Path(course))
+        assignment = which_assignment(Path(course), assignment, Path(submissions))
+    except courses.CourseError as error:
+        raise GradingError(str(error)) from None
     try:
         fingerprint = Fingerprint.from_notebook(
             Path(course) / "source" / assignment / f"{assignment}.ipynb")
@@ -150,19 +155,36 @@ def grade(
             cluster.close()
 
 
-def which_assignment(course: Path, name: str | None) -> str:
-    """The assignment to grade: `name`, else the course's only one; GradingError when `name`
-    is not one of the course's, or when it is None and the course has several."""
-    found = assignments(course)
+def which_assignment(course: Path, name: str | None, submissions: Path | None = None) -> str:
+    """The assignment to grade: `name`, else the one the submissions hold (by the nbgrader
+    layout's folder, the notebooks' names or their content: collect.assignments_in);
+    GradingError when `name` is not one of the course's, or when the submissions hold several
+    assignments, or none that can be told."""
+    found = courses.names(course)
     if name is not None:
         if name in found or not found:  # no assignment at all: the workspace says what is wrong
             return name
         raise GradingError(f"--assignment {name}: the course {course} has no such assignment "
                            f"(it has {', '.join(found)}).")
-    if len(found) > 1:
-        raise GradingError(f"the course {course} has {len(found)} assignments: "
-                           f"{', '.join(found)}. Say which to grade with --assignment NAME.")
-    return found[0] if found else ASSIGNMENT
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise GradingError(f"the course {course} has no assignment: it needs "
+                           "source/NAME/NAME.ipynb.")
+    counts = {}
+    if submissions is not None and Path(submissions).exists():
+        fingerprints = {a.name: Fingerprint.from_notebook(a.source)
+                        for a in courses.assignments(course)}
+        counts = assignments_in(Path(submissions), fingerprints)
+    if len(counts) == 1:
+        return next(iter(counts))
+    held = ", ".join(f"{n} ({c} notebook{'s' if c != 1 else ''})" for n, c in counts.items())
+    if counts:
+        raise GradingError(f"the submissions hold {len(counts)} assignments: {held}. Grade "
+                           "each with --assignment NAME and an --out folder of its own.")
+    raise GradingError(f"no notebook in {submissions} holds one of the course's assignments "
+                       f"({', '.join(found)}) by its folder, its name or its content. Say which "
+                       "to grade with --assignment NAME.")
 
 
 def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, progress, factory,
@@ -185,12 +207,18 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     write_unused_csv(ws.root / "unused_files.csv", collected.unused)
     assignment = Assignment.load(ws.root / "source" / ws.assignment / ws.notebook,
                                  ws.release_notebook)
+    spec = courses.assignment(ws.course, ws.assignment)
     limits = limits or Limits(timeout=timeout)
-    key_base = {"source": ws.source_hash(), "grader": GRADER_VERSION}
-    grader = _Grader(ws, assignment, key_base, progress)
-    course = unit.Course.from_folder(ws.root, ws.assignment, ws.notebook,
-                                     digest=f"{ws.source_hash()}-{GRADER_VERSION}")
-    options = unit.Options(limits, clean_room=caps is not False, unsafe=unsafe)
+    options = unit.Options(limits, clean_room=caps is not False, unsafe=unsafe, seed=ws.seed())
+    # What decides a grade: the course's files and code, and the options (the seed is the
+    # workspace's own and never changes).
+    digest = courses.digest(spec, {"timeout": limits.timeout, "clean_room": options.clean_room,
+                                   "unsafe": unsafe, "custom_caps": caps not in (None, False)})
+    kit = unit.Kit(assignment, Release.load(ws.release_notebook), ws.db_url, ws.config, None,
+                   None, spec.title, Mistakes.of(spec))
+    grader = _Grader(ws, kit, {"digest": digest}, progress)
+    course = unit.Course.from_folder(ws.root, ws.assignment, ws.notebook, digest=digest,
+                                     solutions=courses.solutions_digest(spec))
 
     rows: dict[str, Row] = {}
     to_grade = []
@@ -216,9 +244,9 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
         isolation, batches = "replayed results (benchmark)", runner
     elif cluster is None:
         if caps is None:
-            caps = cleanroom.caps_hook(timeout)
-        unit.register_kit(course, options, unit.Kit(
-            assignment, grader.release, ws.db_url, ws.config, factory, caps or None))
+            caps = unit.caps_for(spec, ws.release_notebook, options)
+        unit.register_kit(course, options, dataclasses.replace(kit, factory=factory,
+                                                               caps=caps or None))
         isolation = _record_sandbox(ws, factory, custom_factory)
         cancel = threading.Event()
         grade_one = functools.partial(_grade_locally, course, options, cancel)
@@ -240,7 +268,8 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     started = time.perf_counter()
     cells = [analytics.Cell(c.grade_id, c.points, c.function, c.hidden)
              for c in assignment.grade_cells]
-    analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback, collected.unused)
+    analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback, collected.unused,
+                    spec.title)
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
                        isolation, collected.layout, collected.unused, collected.notes,
                        time.perf_counter() - started, ws.assignment)
@@ -293,12 +322,12 @@ def _sandbox_factory(ws: Workspace, unsafe: bool) -> KernelManagerFactory | None
 
 
 class _Grader:
-    def __init__(self, ws: Workspace, assignment: Assignment, key_base: dict, progress: bool):
+    def __init__(self, ws: Workspace, kit: unit.Kit, key_base: dict, progress: bool):
         self.ws = ws
-        self.assignment = assignment
+        self.kit = kit  # the coordinator's: it writes the feedback of what it alone grades
+        self.assignment = kit.assignment
         self.key_base = key_base
         self.progress = progress
-        self.release = Release.load(ws.release_notebook)
 
     def _key(self, sub: Submission) -> dict:
         return {**self.key_base, "submission": sub.sha256}
@@ -327,7 +356,7 @@ class _Grader:
             if not _safe(sub):  # no folder can be made for an unusable id
                 return Row(sid, 0.0, self.assignment.max_score, sub.problem)
             work = Work(sid, b"", sub.note, sub.learner_note)
-            graded = unit.not_gradable(work, self.assignment, sub.problem)
+            graded = unit.not_gradable(work, self.kit, sub.problem)
             return self.commit_many([(sub, graded)])[sid]
         path = self.ws.submitted(sid)
         if not path.exists() or path.read_bytes() != sub.content:
@@ -347,7 +376,7 @@ class _Grader:
             if points != graded.points:  # an instructor's manual grade counts, as in nbgrader
                 executed = nbformat.reads(graded.notebook, 4) if graded.notebook else None
                 graded.points = points
-                graded = unit.finish(graded, a, executed, lowered)
+                graded = unit.finish(graded, self.kit, executed, lowered)
             sid = graded.student_id
             score = sum(points.get(c.grade_id, 0.0) for c in a.grade_cells)
             row = Row(sid, score, a.max_score, graded.status,

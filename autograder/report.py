@@ -43,7 +43,7 @@ def write_csv(path: Path, rows: list[Row], grade_ids: list[str]) -> None:
 
 
 def _status_kind(status: str) -> str:
-    """Group statuses for counting ("timed out in relu" and "... in tanh" are one kind)."""
+    """Group statuses for counting ("timed out in f" and "... in g" are one kind)."""
     for prefix in ("timed out", "kernel died", "kernel stopped", "stopped by sys.exit",
                    "not a notebook", "error"):
         if status.startswith(prefix):
@@ -150,7 +150,7 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
 
 
 def html_report(students, cells, items, misconceptions, attention, max_score: float,
-                numbers: dict, unused=()) -> str:
+                numbers: dict, unused=(), title: str = "") -> str:
     """The whole report as one self-contained HTML page: no script, no external resource."""
     e = html.escape
     by_id = {item.grade_id: item for item in items}
@@ -158,9 +158,9 @@ def html_report(students, cells, items, misconceptions, attention, max_score: fl
     order = {cell.grade_id: i for i, cell in enumerate(cells)}
     out = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
-        "<title>Class report: activation derivatives</title>",
+        f"<title>Class report: {e(title)}</title>",
         f"<style>{REPORT_STYLE}</style></head><body>",
-        "<h1>Class report: activation derivatives</h1>",
+        f"<h1>Class report: {e(title)}</h1>",
     ]
     mean = "" if numbers["mean"] is None else f"{numbers['mean']:.2f}"
     median = "" if numbers["median"] is None else f"{numbers['median']:g}"

@@ -2,17 +2,17 @@
 
 The tests' corpus and `python -m autograder demo` both use this module:
 
-- `correct_answers()`: the reference answer of each learner function, taken from the source
-  notebook's solution cells (what sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION``).
-- `lecture_formula_answers()`: the plain formulas from the lecture, as a learner would type them.
-- `COMMON_MISTAKES`: named, realistic mistakes, each a one-function change to the correct answers.
-- `make_submission(answers)`: the release notebook with the named functions filled in, every
-  other cell (test cells, their nbgrader ids and checksums) left exactly as released.
+- `correct_answers(source)`: the reference answer of each learner function, taken from the
+  source notebook's solution cells (what sits between ``### BEGIN SOLUTION`` and
+  ``### END SOLUTION``).
+- `make_submission(answers, release=...)`: the release notebook with the named functions filled
+  in, every other cell (test cells, their nbgrader ids and checksums) left exactly as released.
 - `BROKEN`: submissions that must not stop a batch (syntax error, not JSON, endless loop, ...).
 - `write_class(folder, {student_id: notebook})`: lays submissions out as nbgrader or an LMS would.
 
-A solution cell is a code cell whose nbgrader metadata says ``solution: true``; its grade_id is
-the name of the function it defines.
+Every builder works on any assignment (``source=`` and ``release=`` name its notebooks); without
+them, the course's first assignment is used. A solution cell is a code cell whose nbgrader
+metadata says ``solution: true``; its grade_id is the name of the function it defines.
 """
 
 from __future__ import annotations
@@ -21,17 +21,18 @@ import copy
 import re
 import textwrap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "activation_derivatives"
-NOTEBOOK_NAME = f"{ASSIGNMENT}.ipynb"
-SOURCE = ROOT / "source" / ASSIGNMENT / NOTEBOOK_NAME
-RELEASE = ROOT / "release" / ASSIGNMENT / NOTEBOOK_NAME
+from autograder import course
+
+ROOT = course.REPO
+FIRST = course.assignments(ROOT)[0]  # the default for the builders below
+ASSIGNMENT = FIRST.name
+SOURCE = FIRST.source
+RELEASE = FIRST.release
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -110,108 +111,6 @@ def correct_answers(source: Path = SOURCE) -> dict[str, str]:
     if not answers:
         raise ValueError(f"{source} has no nbgrader solution cells")
     return answers
-
-
-def lecture_formula_answers() -> dict[str, str]:
-    """The lecture's formulas written the plain way, as most learners would first type them.
-
-    They are mathematically right but skip the care the reference takes (no overflow guard in
-    sigmoid, ``np.where`` returning 0-d arrays for scalars, ...): grading them shows which of the
-    hidden tests go beyond the formula.
-    """
-    return {
-        "sigmoid": "return 1 / (1 + np.exp(-z))",
-        "sigmoid_derivative": "s = sigmoid(z)\nreturn s * (1 - s)",
-        "sigmoid_derivative_from_activation": "return a * (1 - a)",
-        "tanh_derivative": "return 1 - np.tanh(z) ** 2",
-        "tanh_derivative_from_activation": "return 1 - a**2",
-        "relu": "return np.maximum(0.0, z)",
-        "relu_derivative": "return np.where(z > 0, 1.0, 0.0)",
-        "leaky_relu": "return np.where(z > 0, z, alpha * z)",
-        "leaky_relu_derivative": "return np.where(z > 0, 1.0, alpha)",
-        "numerical_derivative": "return (f(z + eps) - f(z - eps)) / (2 * eps)",
-    }
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A realistic wrong answer to one function; every other function is answered correctly."""
-
-    key: str
-    function: str
-    code: str
-    description: str
-
-    def answers(self, source: Path = SOURCE) -> dict[str, str]:
-        """The correct answers with this one function replaced by the mistake."""
-        return {**correct_answers(source), self.function: self.code}
-
-
-COMMON_MISTAKES: dict[str, Mistake] = {
-    m.key: m
-    for m in (
-        Mistake(
-            "relu_derivative_one_at_zero",
-            "relu_derivative",
-            "return np.where(z >= 0, 1.0, 0.0)",
-            "ReLU's derivative gives 1 at z = 0 (>= instead of >)",
-        ),
-        Mistake(
-            "relu_derivative_returns_bool",
-            "relu_derivative",
-            "return z > 0",
-            "ReLU's derivative returns booleans instead of floats",
-        ),
-        Mistake(
-            "sigmoid_derivative_uses_z",
-            "sigmoid_derivative",
-            "s = sigmoid(z)\nreturn s * (1 - z)",
-            "sigmoid's derivative written s * (1 - z) instead of s * (1 - s)",
-        ),
-        Mistake(
-            "sigmoid_derivative_from_activation_reapplies_sigmoid",
-            "sigmoid_derivative_from_activation",
-            "s = sigmoid(a)\nreturn s * (1 - s)",
-            "the from-activation form applies sigmoid again to a value that is already sigmoid(z)",
-        ),
-        Mistake(
-            "sigmoid_uses_math_exp",
-            "sigmoid",
-            "import math\n\nreturn 1 / (1 + math.exp(-z))",
-            "sigmoid uses math.exp, which works on single numbers only, not arrays",
-        ),
-        Mistake(
-            "tanh_derivative_missing_square",
-            "tanh_derivative",
-            "return 1 - np.tanh(z)",
-            "tanh's derivative written 1 - tanh(z) instead of 1 - tanh(z)**2",
-        ),
-        Mistake(
-            "tanh_derivative_from_activation_reapplies_tanh",
-            "tanh_derivative_from_activation",
-            "return 1 - np.tanh(a) ** 2",
-            "the from-activation form applies tanh again to a value that is already tanh(z)",
-        ),
-        Mistake(
-            "relu_modifies_input",
-            "relu",
-            "z = np.asarray(z, dtype=float)\nz[z < 0] = 0.0\nreturn z",
-            "ReLU zeroes the negative entries of the caller's array in place",
-        ),
-        Mistake(
-            "leaky_relu_derivative_ignores_alpha",
-            "leaky_relu_derivative",
-            "return np.where(z > 0, 1.0, 0.01)",
-            "Leaky ReLU's derivative hard-codes 0.01 instead of using alpha",
-        ),
-        Mistake(
-            "numerical_derivative_forward_difference",
-            "numerical_derivative",
-            "return (f(z + eps) - f(z)) / eps",
-            "numerical derivative uses the forward difference instead of the central one",
-        ),
-    )
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,8 +225,10 @@ def grade_cells(nb: NotebookNode) -> dict[str, NotebookNode]:
 # --------------------------------------------------------------------------------------------
 
 
-def _correct_with(function: str, code: str) -> NotebookNode:
-    return make_submission({**correct_answers(), function: code})
+def _correct_with(code: str) -> NotebookNode:
+    """The correct answers, with the release's first function's body replaced by `code`."""
+    answers = correct_answers()
+    return make_submission({**answers, next(iter(answers)): code})
 
 
 def _first_test_cell() -> str:
@@ -361,20 +262,22 @@ def _edited_test_cell() -> NotebookNode:
 
 
 def _huge_output() -> NotebookNode:
-    return _correct_with("relu", 'print("x" * 10_000_000)\nreturn np.maximum(0.0, z)')
+    answers = correct_answers()
+    first = next(iter(answers))
+    return make_submission({**answers, first: 'print("x" * 10_000_000)\n' + answers[first]})
 
 
 BROKEN: dict[str, Callable[[], NotebookNode | bytes]] = {
     "untouched": lambda: make_submission(None),
-    "syntax_error": lambda: _correct_with("relu", "return np.maximum(0.0, z"),
+    "syntax_error": lambda: _correct_with("return (1.0 +"),
     "not_json": lambda: b"this is not a notebook {",
-    "infinite_loop": lambda: _correct_with("relu", "while True:\n    pass"),
-    "sys_exit": lambda: _correct_with("relu_derivative", "import sys\n\nsys.exit(1)"),
-    "os_exit": lambda: _correct_with("relu_derivative", "import os\n\nos._exit(1)"),
+    "infinite_loop": lambda: _correct_with("while True:\n    pass"),
+    "sys_exit": lambda: _correct_with("import sys\n\nsys.exit(1)"),
+    "os_exit": lambda: _correct_with("import os\n\nos._exit(1)"),
     "huge_output": _huge_output,
     "import_time_exception": lambda: replace_cell_source(
-        make_submission(correct_answers()), "relu", "import numpy_does_not_exist\n"
-    ),
+        make_submission(correct_answers()), next(iter(correct_answers())),
+        "import numpy_does_not_exist\n"),
     "deleted_test_cell": lambda: delete_cell(make_submission(None), _first_test_cell()),
     "edited_test_cell": _edited_test_cell,
     "edited_points": _edited_points,
@@ -398,7 +301,7 @@ def write_class(
 ) -> list[Path]:
     """Write one submission per student and return the paths written.
 
-    layout "nbgrader": ``folder/<student_id>/activation_derivatives/activation_derivatives.ipynb``;
+    layout "nbgrader": ``folder/<student_id>/<assignment>/<assignment>.ipynb``;
     layout "flat":     ``folder/<student_id>.ipynb``, as an LMS download gives them.
     (`assignment` names the folder and notebook of the nbgrader layout.)
 

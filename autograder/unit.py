@@ -23,38 +23,41 @@ from pathlib import Path
 import nbformat
 
 from . import analytics, feedback
+from . import course as courses
 from .execute import Limits, execute
+from .gradebook import autograde
+from .messages import Mistakes, outcomes
+from .notebook import Assignment, NotANotebook, first_line, parse_notebook
 from .repair import NotGradable, Release, repair
-from .score import (
-    Assignment,
-    NotANotebook,
-    SanitizeError,
-    _first_line,
-    autograde,
-    outcomes,
-    parse_notebook,
-    sanitize,
-)
+from .sanitize import SanitizeError, sanitize
 
 COURSE_FILES = ("nbgrader_config.py",)  # besides source/<assignment>/
 
 
+class WrongReference(Exception):
+    """This process's reference package is not the coordinator's: it must grade nothing."""
+
+
 @dataclass(frozen=True)
 class Course:
-    """The course as plain data: its files (path -> bytes) and a hash naming them."""
+    """The course as plain data: its files (path -> bytes), a hash of everything that decides
+    a grade (course.digest), and the hash of the assignment's solutions package, which a worker
+    checks its own against (it imports its own, which must be the same)."""
 
     files: dict[str, bytes]
     digest: str
     assignment: str
     notebook: str
+    solutions: str = ""  # course.solutions_digest of the coordinator's package
 
     @classmethod
-    def from_folder(cls, folder: Path, assignment: str, notebook: str, digest: str) -> Course:
+    def from_folder(cls, folder: Path, assignment: str, notebook: str, digest: str,
+                    solutions: str = "") -> Course:
         folder = Path(folder)
         paths = [folder / name for name in COURSE_FILES]
         paths += sorted(p for p in (folder / "source" / assignment).rglob("*") if p.is_file())
         files = {str(p.relative_to(folder)): p.read_bytes() for p in paths if p.exists()}
-        return cls(files, digest, assignment, notebook)
+        return cls(files, digest, assignment, notebook, solutions)
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,9 @@ class Work:
 @dataclass(frozen=True)
 class Options:
     limits: Limits
-    clean_room: bool = True  # re-check every grade cell in the clean room (issue 6)
+    clean_room: bool = True  # re-check every grade cell in the clean room
     unsafe: bool = False  # run learner code unsandboxed where the sandbox cannot start
+    seed: int = 0  # the clean room's inputs (cleanroom.check_rng): one per workspace
 
 
 @dataclass
@@ -80,7 +84,7 @@ class Graded:
 
     student_id: str
     status: str
-    autograde: dict[str, dict] | None  # score.autograde's per-cell data; None: not gradable
+    autograde: dict[str, dict] | None  # gradebook.autograde's per-cell data; None: not gradable
     caps: dict[str, float] = field(default_factory=dict)
     cap_reasons: dict[str, str] = field(default_factory=dict)
     cap_messages: dict[str, str] = field(default_factory=dict)
@@ -104,11 +108,13 @@ class Kit:
     config: object
     factory: object  # kernel manager factory (None: unsandboxed, only with --unsafe)
     caps: object  # the clean room's hook, or None
+    title: str = ""  # the assignment's, from its manifest
+    mistakes: Mistakes = Mistakes()  # its known mistakes, for the learner's messages
 
 
 _kits: dict[tuple, Kit] = {}
 _kits_lock = threading.Lock()
-_sanitize_lock = threading.Lock()  # nbgrader's preprocessors are patched per process (score.py)
+_sanitize_lock = threading.Lock()  # nbgrader's preprocessors are patched per process
 
 
 def register_kit(course: Course, options: Options, kit_: Kit) -> None:
@@ -128,9 +134,15 @@ def kit(course: Course, options: Options) -> Kit:
 
 
 def _build_kit(course: Course, options: Options) -> Kit:
-    from . import cleanroom
     from .isolation import kernels
     from .workspace import Workspace
+
+    a = courses.installed(course.assignment)
+    if course.solutions and courses.solutions_digest(a) != course.solutions:
+        raise WrongReference(
+            f"this worker's reference package ({a.package}) is not the coordinator's: its "
+            f"solutions/{course.assignment} or shared checking code differs. Give it the same "
+            "checkout as the coordinator.")
 
     folder = Path(tempfile.mkdtemp(prefix=f"autograder-course-{course.digest[:12]}-"))
     for relpath, data in course.files.items():
@@ -140,10 +152,19 @@ def _build_kit(course: Course, options: Options) -> Kit:
     ws = Workspace(folder / "workspace", folder / "course", assignment=course.assignment)
     ws.prepare()
     factory = kernels.kernel_manager_factory(workspace=ws.root, unsafe=options.unsafe)
-    caps = cleanroom.caps_hook(options.limits.timeout) if options.clean_room else None
     return Kit(Assignment.load(ws.root / "source" / course.assignment / course.notebook,
                                ws.release_notebook),
-               Release.load(ws.release_notebook), ws.db_url, ws.config, factory, caps)
+               Release.load(ws.release_notebook), ws.db_url, ws.config, factory,
+               caps_for(a, ws.release_notebook, options), a.title, Mistakes.of(a))
+
+
+def caps_for(a: courses.Assignment, release: Path, options: Options):
+    """The clean room's hook for this assignment and these options (None: no clean room)."""
+    from . import cleanroom
+
+    if not options.clean_room:
+        return None
+    return cleanroom.caps_hook(a, release, options.limits.timeout, options.seed)
 
 
 def grade_submission(course: Course, work: Work, options: Options,
@@ -158,13 +179,13 @@ def grade_submission(course: Course, work: Work, options: Options,
         with _sanitize_lock:
             notes = fixed.notes + sanitize(nb, a, k.db_url, work.student_id, k.config)
     except (NotANotebook, NotGradable) as error:
-        return not_gradable(work, a, str(error), ran_on)
+        return not_gradable(work, k, str(error), ran_on)
     except SanitizeError as error:
         return not_gradable(
-            work, a, f"not gradable: nbgrader rejected the cell metadata ({error})", ran_on)
+            work, k, f"not gradable: nbgrader rejected the cell metadata ({error})", ran_on)
     except Exception as error:  # one unreadable notebook never stops the batch
         return not_gradable(
-            work, a, f"not gradable: {type(error).__name__}: {_first_line(error)}", ran_on)
+            work, k, f"not gradable: {type(error).__name__}: {first_line(error)}", ran_on)
     with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
         result = execute(nb, functions=a.functions, cwd=Path(scratch), limits=options.limits,
                          kernel_manager_factory=k.factory, cancel=cancel)
@@ -180,14 +201,15 @@ def grade_submission(course: Course, work: Work, options: Options,
                     {g: found_caps[g][1] for g in found_caps},
                     {g: found_caps[g][-1] for g in found_caps},
                     _writes(executed), notes, points, ran_on=ran_on)
-    return finish(graded, a, executed, lowered)
+    return finish(graded, k, executed, lowered)
 
 
-def finish(graded: Graded, a: Assignment, executed, lowered: list[str]) -> Graded:
+def finish(graded: Graded, k: Kit, executed, lowered: list[str]) -> Graded:
     """Fill in the learner's feedback, results.json and mistakes from `graded`'s status, notes
     and points (again, when the gradebook holds an instructor's manual grade)."""
     from .cleanroom import RERUN_MESSAGE
 
+    a = k.assignment
     score = sum(graded.points.get(c.grade_id, 0.0) for c in a.grade_cells)
     # A test the clean room took points from says so; a hidden test that failed in the kernel
     # and in the clean room is explained by the clean room: its message, and the known mistake
@@ -199,11 +221,11 @@ def finish(graded: Graded, a: Assignment, executed, lowered: list[str]) -> Grade
         if message and cell.hidden and cell.grade_id not in lowered:
             # As the kernel shows it: its hidden test raises AssertionError with this message.
             messages[cell.grade_id] = "AssertionError: " + message.removeprefix(RERUN_MESSAGE)
-    found = outcomes(executed, a, graded.points, messages)
+    found = outcomes(executed, a, graded.points, messages, k.mistakes)
     graded.feedback_html = feedback.html(graded.student_id, graded.status, score, a.max_score,
-                                         found, graded.notes)
+                                         found, graded.notes, k.title, k.mistakes)
     graded.results_json = feedback.gradescope(graded.status, score, found, graded.notes)
-    graded.mistakes = analytics.mistakes_of(found)
+    graded.mistakes = analytics.mistakes_of(found, k.mistakes)
     return graded
 
 
@@ -227,12 +249,12 @@ def _points(a: Assignment, auto: dict[str, dict], caps: dict[str, float]):
     return points, lowered
 
 
-def not_gradable(work: Work, a: Assignment, status: str, ran_on: str = "") -> Graded:
+def not_gradable(work: Work, k: Kit, status: str, ran_on: str = "") -> Graded:
     """Every grade cell scores 0 (as nbgrader gives a notebook it cannot grade)."""
     status, notes = noted(status, [], work)
     graded = Graded(work.student_id, status, None, notes=notes,
-                    points={c.grade_id: 0.0 for c in a.grade_cells}, ran_on=ran_on)
-    return finish(graded, a, None, [])
+                    points={c.grade_id: 0.0 for c in k.assignment.grade_cells}, ran_on=ran_on)
+    return finish(graded, k, None, [])
 
 
 def _writes(nb) -> str:

@@ -4,19 +4,20 @@ DIR is a real nbgrader course directory, so nbgrader's own tools (formgrader, `n
 work on it unchanged:
 
     DIR/nbgrader_config.py              copied from the course (the repository root)
-    DIR/source/activation_derivatives/  copied from the course (the assignment graded: one
+    DIR/source/<assignment>/            copied from the course (the assignment graded: one
                                         workspace grades one assignment)
-    DIR/release/activation_derivatives/ built by nbgrader's generate_assignment
+    DIR/release/<assignment>/           built by nbgrader's generate_assignment
     DIR/gradebook.db                    nbgrader's gradebook (this process is its only writer)
-    DIR/submitted/<sid>/activation_derivatives/activation_derivatives.ipynb   as handed in
-    DIR/autograded/<sid>/activation_derivatives/activation_derivatives.ipynb  as executed
-    DIR/feedback/<sid>/activation_derivatives.html, DIR/results/<sid>.json, DIR/grades.csv
-    DIR/.autograder/                    the autograder's own records (workspace.json, state/)
+    DIR/submitted/<sid>/<assignment>/<assignment>.ipynb   as handed in
+    DIR/autograded/<sid>/<assignment>/<assignment>.ipynb  as executed
+    DIR/feedback/<sid>/<assignment>.html, DIR/results/<sid>.json, DIR/grades.csv
+    DIR/.autograder/                    the autograder's own records (workspace.json, seed,
+                                        state/)
 
 The gradebook is built once and reused while the source is unchanged (same hash of
 nbgrader_config.py and source/). When the source changes, the old gradebook is kept as
 gradebook.db.<time>.bak and a new one is built; every student is then graded again. The
-gradebook is in sqlite's WAL mode (score.shared_gradebook): while a run is going, or after one
+gradebook is in sqlite's WAL mode (gradebook.shared_gradebook): while a run is going, or after one
 was killed, the last transactions may sit in gradebook.db-wal beside it.
 """
 
@@ -31,8 +32,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from .collect import ASSIGNMENT
 
 REPO = Path(__file__).resolve().parents[1]
 MARKER = ".autograder"
@@ -85,7 +84,7 @@ class Workspace:
     root: Path
     course: Path = REPO
     config: object = field(default=None, repr=False)  # traitlets Config of nbgrader_config.py
-    assignment: str = ASSIGNMENT  # source/<assignment>/<assignment>.ipynb
+    assignment: str = ""  # source/<assignment>/<assignment>.ipynb
 
     def __post_init__(self):
         self.root = Path(self.root).resolve()
@@ -123,6 +122,15 @@ class Workspace:
     def grades_csv(self) -> Path:
         return self.root / "grades.csv"
 
+    def seed(self) -> int:
+        """The clean room's seed for this workspace: drawn from os.urandom when the workspace
+        is first used, then kept, so that grading the same submissions again draws the same
+        inputs (and gives the same grades), while nobody outside the workspace knows them."""
+        path = self.root / MARKER / "seed"
+        if not path.exists():
+            atomic_write(path, str(int.from_bytes(os.urandom(16), "big")))
+        return int(path.read_text())
+
     # ---------------------------------------------------------------- building
     def source_hash(self) -> str:
         """Hash of what the gradebook is built from: the config and the assignment's source."""
@@ -154,12 +162,11 @@ class Workspace:
             )
         _ensure_alembic_on_path()
         wanted = self.source_hash()
-        # A workspace built before it recorded its assignment graded the first one.
         record = (json.loads(marker.read_text()) if marker.exists()
                   else {"assignment": self.assignment})
-        if record.get("assignment", ASSIGNMENT) != self.assignment:
+        if record.get("assignment") != self.assignment:
             raise WorkspaceError(
-                f"--out {self.root} holds the grading of {record.get('assignment', ASSIGNMENT)}, "
+                f"--out {self.root} holds the grading of {record.get('assignment')}, "
                 f"not {self.assignment}: give each assignment a folder of its own."
             )
         built = record.get("source_sha256")
@@ -193,13 +200,14 @@ class Workspace:
         from nbgrader.apps.api import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
-        from .score import schema_checked_once, shared_gradebook
+        from .gradebook import shared_gradebook
+        from .sanitize import schema_checked_once
 
         self.root.mkdir(parents=True, exist_ok=True)
         if (self.root / "gradebook.db").exists():
             stamp = time.strftime("%Y%m%dT%H%M%S")
             # A killed run can leave the last grades in gradebook.db-wal (sqlite's WAL mode, see
-            # score.shared_gradebook): it moves with the database, whose name it must match, and
+            # gradebook.shared_gradebook): it moves with the database, whose name it must match, and
             # is never left beside the new gradebook.db.
             for suffix in ("", "-wal", "-shm"):
                 part = self.root / f"gradebook.db{suffix}"

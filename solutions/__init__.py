@@ -1,36 +1,12 @@
-"""Reference solutions for the activation-derivatives course module.
+"""The course's reference package: one folder per assignment, and the machinery they share.
 
-The course's single source of mathematical truth: the hidden tests grade learners against it,
-the notebook's examples use it, and instructors read it as the model answer. Learners never
-see this package.
+- ``solutions/<assignment>/``: ``reference.py`` (the model answers, the single source of
+  mathematical truth), ``checks.py`` (``CHECKS``: one check per grade cell of the assignment's
+  notebook; its hidden test cells call ``run_check``), ``mistakes.py`` (``MISTAKES``: the
+  catalogue of known mistakes) and ``manifest.toml`` (title, order, time);
+- ``checking.py``: calls, checks and the diagnosis of mistakes, for every assignment;
+- ``elementwise.py``: judging element-wise functions (activations and their slopes);
+- ``wire.py``: how calls and results cross the sandbox boundary.
+
+Learners never see this package.
 """
-
-from solutions.activations import (
-    leaky_relu,
-    leaky_relu_derivative,
-    numerical_derivative,
-    relu,
-    relu_derivative,
-    sigmoid,
-    sigmoid_derivative,
-    sigmoid_derivative_from_activation,
-    tanh_derivative,
-    tanh_derivative_from_activation,
-)
-from solutions.registry import ACTIVATIONS, Activation, by_name
-
-__all__ = [
-    "ACTIVATIONS",
-    "Activation",
-    "by_name",
-    "leaky_relu",
-    "leaky_relu_derivative",
-    "numerical_derivative",
-    "relu",
-    "relu_derivative",
-    "sigmoid",
-    "sigmoid_derivative",
-    "sigmoid_derivative_from_activation",
-    "tanh_derivative",
-    "tanh_derivative_from_activation",
-]

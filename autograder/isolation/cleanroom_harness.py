@@ -1,33 +1,29 @@
 """The clean room's harness: runs inside the sandbox, next to the learner's code and nothing else.
 
 Usage (inside the sandbox): ``python cleanroom_harness.py FOLDER`` where FOLDER holds
-``learner.json`` and ``calls.npz`` (the calls, as plain data, see
-``autograder.cleanroom.encode_calls``). ``learner.json`` is ``{"steps": [...], "limits": {...}}``:
-the notebook in order, each step either ``{"cell": N, "source": ...}`` (one of the learner's code
-cells, N its 1-based number in the notebook) or ``{"calls": [FIRST, STOP]}`` (the calls of one
-test cell, made where that test cell stands, as the kernel ran it).
+``learner.json``, ``calls.npz`` (the calls, see ``autograder.cleanroom.encode_calls``) and
+``wire.py``, the grader's copy of ``solutions/wire.py`` (the one codec for what crosses the
+boundary). ``learner.json`` is ``{"steps": [...], "limits": {...}}``: the notebook in order, each
+step either ``{"cell": N, "source": ...}`` (one of the learner's code cells, N its 1-based number
+in the notebook) or ``{"calls": [FIRST, STOP]}`` (the calls of one test cell, made where that
+test cell stands, as the kernel ran it).
 
 It imports only the standard library and numpy: never ``solutions``, never a test. It reads the
 calls before any learner code runs, points the learner's stdout and stderr at /dev/null, then
 walks the steps: a cell runs in the one namespace (an error only ends that cell, as in a kernel);
 a calls step makes its calls and writes one frame per call to its own copy of the original
-stdout: an 8-byte big-endian length, then an uncompressed ``np.savez`` archive with
+stdout: an 8-byte big-endian length, then an uncompressed ``np.savez`` archive whose ``meta``
+member is JSON (as uint8):
 
-- ``meta``: JSON (as uint8) ``{"index", "kind", "type", "error", "args_after"}``, kind one of
-  ``array``, ``scalar``, ``bool``, ``none``, ``sequence``, ``other``, ``error``, or ``cell``
-  (a marker written before cell ``index`` runs, so that the grader can name the cell in which
-  the process ended, and again after it with ``error`` saying how, when the cell failed);
-- ``value``: the returned array (kinds ``array`` and ``scalar``; kind ``sequence`` when the list
-  or tuple is one of numbers, as ``np.asarray`` reads it);
-- ``arg_J``: the J-th argument after the call, when it was an array.
-
-A call whose plan entry says ``"plain": true`` (the second assignment's: parameter dicts,
-activation names, tuples) carries its arguments as ``solutions/plain.py`` specs, read with the
-copy of that module the grader puts next to this file (``plain.py``): strings stay strings, each
-argument is a private copy, and each name in its ``stand_ins`` is bound, during that call only,
-to a function returning a copy of the given value. Its frame is of kind ``plain``: ``meta``
-holds the return value's spec (``value``) and, by position, the specs of the arguments that were
-arrays or dicts (``args_after``), their arrays named as ``plain.to_arrays`` names them.
+- a call's frame: ``{"index", "kind": "value", "error", "value", "args_after"}``: the return
+  value's wire spec (``value``; None when the call raised ``error``, "ExceptionType: message")
+  and, by position, the specs of the arguments that were arrays or dicts as they were after the
+  call (``args_after``), their arrays named as ``wire.to_arrays`` names them. Each call's
+  arguments are private copies, and each name in its ``stand_ins`` is bound, during that call
+  only, to a function returning a copy of the given value;
+- a cell's marker ``{"index": N, "kind": "cell", "error"}``: written before cell N runs, so that
+  the grader can name the cell in which the process ended, and again after it with ``error``
+  saying how, when the cell failed.
 
 Frames are written as each test cell's calls are answered, so a process that ends in a later
 cell (os._exit, a crash) keeps every answer given before it.
@@ -56,14 +52,6 @@ import warnings
 
 import numpy as np
 
-# numerical_derivative's f, by name; mirrors solutions.checks.SAFE_FUNCTIONS (a test compares them).
-SAFE_FUNCTIONS = {
-    "sin": np.sin,
-    "exp": np.exp,
-    "tanh": np.tanh,
-    "square": lambda z: z**2,
-    "cube": lambda z: z**3,
-}
 CALL_SECONDS = 2.0  # one call of a learner function; the lesson's functions take microseconds
 # Defaults of learner.json's "limits" (autograder.cleanroom sets them).
 CELL_SECONDS = 10.0  # one cell: the kernel's own default per-cell timeout
@@ -146,72 +134,12 @@ def run_limited(function, seconds: float):
         return None, exc
 
 
-def decode_arg(spec: dict, arrays):
-    kind = spec["kind"]
-    if kind == "float":
-        return float(spec["value"])
-    if kind == "int":
-        return int(spec["value"])
-    if kind == "safe":
-        return SAFE_FUNCTIONS[spec["name"]]
-    array = arrays[spec["key"]].copy()
-    return array[()] if kind == "npscalar" else array
-
-
-def type_name(value) -> str:
-    return re.sub(r"\W", "", type(value).__name__)[:40] or "object"
-
-
-def _numbers(value) -> np.ndarray | None:
-    """A list or tuple of numbers as ``np.asarray`` reads it, or None when it is not one."""
-    try:
-        array = np.asarray(value)
-    except BaseException:  # noqa: BLE001 - ragged, or an element that cannot be read
-        return None
-    if type(array) is not np.ndarray or array.dtype.kind not in "biuf" or array.ndim == 0:
-        return None
-    return array
-
-
 def cell_marker(number: int, error: str | None = None) -> bytes:
     """The frame written before cell ``number`` runs, and after it if it failed (``error``:
     "raised TypeError: ..." or "ran longer than 10 s and was stopped")."""
-    meta = {"index": number, "kind": "cell", "type": "", "error": error, "args_after": []}
+    meta = {"index": number, "kind": "cell", "error": error}
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
-    payload = buffer.getvalue()
-    return len(payload).to_bytes(8, "big") + payload
-
-
-def encode_result(index: int, value, error: str | None, args: tuple) -> bytes:
-    meta = {"index": index, "kind": "error", "type": "", "error": error, "args_after": []}
-    arrays = {}
-    if error is None:
-        if value is None:
-            meta["kind"] = "none"
-        elif isinstance(value, (bool, np.bool_)):
-            meta["kind"] = "bool"
-        elif type(value) in (int, float) or type(value) in (np.float16, np.float32, np.float64):
-            meta["kind"] = "scalar"
-            arrays["value"] = np.asarray(value)
-        elif type(value) is np.ndarray and value.dtype.kind in "biuf":
-            meta["kind"] = "array"
-            arrays["value"] = value
-        elif isinstance(value, (list, tuple)):
-            meta["kind"] = "sequence"
-            numbers = _numbers(value)
-            if numbers is not None:
-                arrays["value"] = numbers
-        else:
-            meta["kind"] = "other"
-        meta["type"] = type_name(value)
-    for position, arg in enumerate(args):
-        if type(arg) is np.ndarray and arg.dtype.kind in "biuf":
-            arrays[f"arg_{position}"] = arg
-            meta["args_after"].append(position)
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
     payload = buffer.getvalue()
     return len(payload).to_bytes(8, "big") + payload
 
@@ -220,13 +148,14 @@ def _words(source: str) -> set[str]:
     return set(re.findall(r"[A-Za-z_]\w*", source))
 
 
-def _load_plain(folder: str):
-    """The grader's copy of solutions/plain.py (this process never imports ``solutions``)."""
+def _load_wire(folder: str):
+    """The grader's copy of solutions/wire.py (this process never imports ``solutions``)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("cleanroom_plain",
-                                                  os.path.join(folder, "plain.py"))
+    spec = importlib.util.spec_from_file_location("cleanroom_wire",
+                                                  os.path.join(folder, "wire.py"))
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -251,7 +180,7 @@ def main(folder: str) -> None:
     arrays = np.load(os.path.join(folder, "calls.npz"), allow_pickle=False)
     plan = json.loads(bytes(arrays["plan"]).decode())
     arrays = {key: arrays[key] for key in arrays.files}
-    plain = _load_plain(folder) if any(c.get("plain") for c in plan) else None
+    wire = _load_wire(folder)
 
     out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -287,10 +216,7 @@ def main(folder: str) -> None:
             continue
         first, stop = step["calls"]
         for index in range(first, stop):
-            if plan[index].get("plain"):
-                out.write(_plain_call(index, plan[index], arrays, namespace, timed_out, plain))
-            else:
-                out.write(_call(index, plan[index], arrays, namespace, timed_out))
+            out.write(_call(index, plan[index], arrays, namespace, timed_out, wire))
             out.flush()
 
 
@@ -302,28 +228,6 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:200].rstrip(": ")
 
 
-def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set) -> bytes:
-    """Make one call and return its frame."""
-    args = tuple(decode_arg(spec, arrays) for spec in call["args"])
-    kwargs = {key: decode_arg(spec, arrays) for key, spec in call["kwargs"].items()}
-    function = namespace.get(call["function"])
-    value, error = None, None
-    if not callable(function):
-        error = f"NameError: name {call['function']!r} is not defined"
-    elif call["function"] in timed_out:
-        error = f"CallTimeout: not run, an earlier call took longer than {CALL_SECONDS:g} s"
-    else:
-        value, exc = run_limited(lambda: function(*args, **kwargs), CALL_SECONDS)
-        if exc is not None:
-            error = _error_text(exc)
-            if isinstance(exc, CallTimeout):
-                timed_out.add(call["function"])
-    try:
-        return encode_result(index, value, error, args)
-    except BaseException as exc:  # noqa: BLE001 - e.g. an array too large to save
-        return encode_result(index, None, _error_text(exc), ())
-
-
 _MISSING = object()
 
 
@@ -332,12 +236,12 @@ def _stand_in(given):
     return lambda *args, **kwargs: _copy(given)
 
 
-def _plain_call(index: int, call: dict, arrays, namespace: dict, timed_out: set, plain) -> bytes:
-    """Make one plain call (stand-ins bound around it) and return its frame."""
-    args = tuple(_copy(plain.from_arrays(spec, arrays)) for spec in call["args"])
-    kwargs = {key: _copy(plain.from_arrays(spec, arrays))
+def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set, wire) -> bytes:
+    """Make one call (stand-ins bound around it) and return its frame."""
+    args = tuple(_copy(wire.from_arrays(spec, arrays)) for spec in call["args"])
+    kwargs = {key: _copy(wire.from_arrays(spec, arrays))
               for key, spec in call["kwargs"].items()}
-    stand_ins = {name: plain.from_arrays(spec, arrays)
+    stand_ins = {name: wire.from_arrays(spec, arrays)
                  for name, spec in call.get("stand_ins", {}).items()}
     function = namespace.get(call["function"])
     value, error = None, None
@@ -362,20 +266,19 @@ def _plain_call(index: int, call: dict, arrays, namespace: dict, timed_out: set,
             if isinstance(exc, CallTimeout):
                 timed_out.add(call["function"])
     try:
-        return _plain_frame(index, value, error, args, plain)
+        return _frame(index, value, error, args, wire)
     except BaseException as exc:  # noqa: BLE001 - e.g. an array too large to save
-        return _plain_frame(index, None, _error_text(exc), (), plain)
+        return _frame(index, None, _error_text(exc), (), wire)
 
 
-def _plain_frame(index: int, value, error: str | None, args: tuple, plain) -> bytes:
-    meta = {"index": index, "kind": "plain", "type": "", "error": error, "value": None,
-            "args_after": {}}
+def _frame(index: int, value, error: str | None, args: tuple, wire) -> bytes:
+    meta = {"index": index, "kind": "value", "error": error, "value": None, "args_after": {}}
     arrays = {}
     if error is None:
-        meta["value"], arrays = plain.to_arrays(value, "value", strict=False)
+        meta["value"], arrays = wire.to_arrays(value, "value", strict=False)
     for position, arg in enumerate(args):
         if isinstance(arg, (np.ndarray, dict)):
-            spec, more = plain.to_arrays(arg, f"arg_{position}", strict=False)
+            spec, more = wire.to_arrays(arg, f"arg_{position}", strict=False)
             meta["args_after"][str(position)] = spec
             arrays.update(more)
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)

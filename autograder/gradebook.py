@@ -1,254 +1,25 @@
-"""Stages 3 and 5: make a submission safe to grade, then score it in nbgrader's gradebook.
+"""Scoring in nbgrader's gradebook, after a submission ran.
 
-Before running (`sanitize`):
-1. Every cell's nbgrader metadata is replaced by the released cell's metadata of the same
-   grade_id (so edited points, flags or checksums count for nothing), and metadata with a
-   grade_id the assignment does not have is removed (a made-up test cell grades nothing).
-2. nbgrader's own sanitizing preprocessors, in nbgrader's order: ClearOutput, DeduplicateIds,
-   OverwriteKernelspec, OverwriteCells (with add_missing_cells: deleted test cells come back,
-   edited ones get their source back from the gradebook) and CheckCellMetadata. The score is
-   thus as if the test cells had never been touched.
-
-After running (`save`): nbgrader's LimitOutput and SaveAutoGrades (nbgrader's
-`determine_grade`: a test cell earns its points unless it shows an error or writes to stderr)
-write the grades; optional caps (the clean room's lower scores) are applied; then the grades
-are read back from the gradebook, which is the one source of per-cell points.
+`autograde` computes, from the executed notebook alone, what nbgrader's LimitOutput and
+SaveAutoGrades (nbgrader's `determine_grade`: a test cell earns its points unless it shows an
+error or writes to stderr) would write; the coordinator, the gradebook's one writer, then writes
+many students at once (`save_many`), optional caps (the clean room's lower scores) included.
+The gradebook is the one source of per-cell points.
 
 A grading run opens the gradebook inside `shared_gradebook()`, which makes nbgrader's many
 Gradebook(db_url) cheap (one engine per URL, sqlite in WAL mode, no `alembic` subprocess).
 
-Only the grading process's main thread calls the functions that write here.
-"""
+Only the grading process's main thread calls the functions that write here."""
 
 from __future__ import annotations
 
-import ast
-import copy
 import os
 import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
-import nbformat
 from nbformat import NotebookNode
-
-from .collect import ASSIGNMENT, NOTEBOOK
-from .execute import grade_id_of
-
-NOTEBOOK_ID = NOTEBOOK[: -len(".ipynb")]
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-
-
-class NotANotebook(Exception):
-    """The submitted file cannot be read as a notebook; str() is the learner-facing reason."""
-
-
-class SanitizeError(Exception):
-    """nbgrader refused the notebook's metadata even after it was restored."""
-
-
-@dataclass(frozen=True)
-class GradeCell:
-    grade_id: str
-    points: float
-    title: str  # the cell's one-line docstring
-    hidden: bool  # holds hidden tests (its source is never shown)
-    function: str | None
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """What the source notebook says about grading: functions and grade cells, in order."""
-
-    functions: tuple[str, ...]
-    grade_cells: tuple[GradeCell, ...]
-    canonical: dict  # grade_id -> released nbgrader metadata
-    # nbgrader's assignment id; its notebook is <name>.ipynb (notebook id <name>)
-    name: str = ASSIGNMENT
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.points for c in self.grade_cells)
-
-    def cell(self, grade_id: str) -> GradeCell:
-        return next(c for c in self.grade_cells if c.grade_id == grade_id)
-
-    @classmethod
-    def load(cls, source: Path, release: Path) -> Assignment:
-        from .execute import function_of
-
-        src = nbformat.read(source, as_version=4)
-        functions = tuple(
-            grade_id_of(c) for c in src.cells
-            if c.cell_type == "code" and _meta(c).get("solution") and not _meta(c).get("grade")
-            and grade_id_of(c)
-        )
-        cells = tuple(
-            GradeCell(grade_id_of(c), float(_meta(c).get("points", 0)), docstring_title(c),
-                      HIDDEN_BEGIN in c.source, function_of(grade_id_of(c), functions))
-            for c in src.cells if _meta(c).get("grade") and grade_id_of(c)
-        )
-        rel = nbformat.read(release, as_version=4)
-        canonical = {grade_id_of(c): copy.deepcopy(_meta(c)) for c in rel.cells if grade_id_of(c)}
-        return cls(functions, cells, canonical, Path(source).parent.name)
-
-
-def _meta(cell: NotebookNode) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
-
-
-def docstring_title(cell: NotebookNode) -> str:
-    """First line of the cell's docstring; its grade_id when it has none."""
-    try:
-        doc = ast.get_docstring(ast.parse(cell.source))
-    except SyntaxError:
-        doc = None
-    return doc.strip().splitlines()[0] if doc and doc.strip() else str(grade_id_of(cell))
-
-
-def parse_notebook(content: bytes) -> NotebookNode:
-    """The submission as an nbformat-4 notebook, or NotANotebook with a short reason."""
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NotANotebook("not a notebook: the file is not UTF-8 text") from None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # missing or duplicate cell ids: nbformat fixes them
-            nb = nbformat.reads(text, as_version=4)
-    except nbformat.reader.NotJSONError:
-        raise NotANotebook("not a notebook: the file is not JSON") from None
-    except Exception as error:  # nbformat raises several kinds for unreadable files
-        raise NotANotebook(f"not a notebook: {_first_line(error)}") from None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # duplicate or missing cell ids are fixed silently
-            nbformat.validate(nb)
-    except nbformat.ValidationError as error:
-        raise NotANotebook(f"not a notebook: {_first_line(error)}") from None
-    return nb
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    line = text[0] if text else type(error).__name__
-    return line if len(line) <= 120 else line[:117] + "..."
-
-
-def restore_metadata(nb: NotebookNode, assignment: Assignment) -> int:
-    """Put the released nbgrader metadata back on every cell; returns how many were changed.
-
-    A grade_id used by several cells keeps its metadata on the last of them only (the choice
-    nbgrader's DeduplicateIds makes); the others become ordinary cells. The kept cell's source
-    is then restored from the gradebook by OverwriteCells.
-    """
-    changed = 0
-    seen = set()
-    for cell in reversed(nb.cells):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = grade_id.get("grade_id") if isinstance(grade_id, dict) else None
-        if isinstance(grade_id, str) and grade_id in seen:
-            del cell.metadata["nbgrader"]
-            changed += 1
-        elif isinstance(grade_id, str):
-            seen.add(grade_id)
-    for cell in nb.cells:
-        if "nbgrader" not in cell.get("metadata", {}):
-            continue
-        grade_id = cell.metadata["nbgrader"].get("grade_id") if isinstance(
-            cell.metadata["nbgrader"], dict) else None
-        wanted = assignment.canonical.get(grade_id) if isinstance(grade_id, str) else None
-        if wanted is None:
-            del cell.metadata["nbgrader"]
-            changed += 1
-        elif cell.metadata["nbgrader"] != wanted:
-            cell.metadata["nbgrader"] = copy.deepcopy(wanted)
-            changed += 1
-    return changed
-
-
-def resources(db_url: str, student_id: str, assignment: str = ASSIGNMENT) -> dict:
-    """What nbgrader's preprocessors need to find the gradebook rows (the notebook of an
-    assignment is named after it: <assignment>.ipynb)."""
-    return {"nbgrader": {"student": student_id, "assignment": assignment,
-                         "notebook": assignment, "db_url": db_url}}
-
-
-def sanitize(nb: NotebookNode, assignment: Assignment, db_url: str, student_id: str,
-             config=None) -> list[str]:
-    """Make `nb` safe to grade (in place); returns notes on what was restored."""
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        OverwriteCells,
-        OverwriteKernelspec,
-    )
-
-    notes = []
-    before = {grade_id_of(c) for c in nb.cells}
-    if restore_metadata(nb, assignment):
-        notes.append("nbgrader cell metadata was edited; the released metadata was used")
-    res = resources(db_url, student_id, assignment.name)
-    steps = [ClearOutput(config=config), DeduplicateIds(config=config),
-             OverwriteKernelspec(config=config),
-             OverwriteCells(config=config, add_missing_cells=True),
-             CheckCellMetadata(config=config)]
-    try:
-        with schema_checked_once(), _fewer_round_trips("overwritecells"):
-            for step in steps:
-                nb, res = step.preprocess(nb, res)
-    except Exception as error:
-        raise SanitizeError(_first_line(error)) from None
-    missing = [c.grade_id for c in assignment.grade_cells if c.grade_id not in before]
-    if missing:
-        notes.append(f"deleted test cells were put back: {', '.join(missing)}")
-    return notes
-
-
-class _CheckedSchemas:
-    """Stands in for the jsonschema module where nbgrader checks cell metadata (`sanitize`).
-
-    nbgrader's CheckCellMetadata calls jsonschema.validate(metadata, schema) for every cell, and
-    jsonschema.validate first checks the schema itself against its metaschema: most of the
-    step's time (about 0.1 s a notebook). The schema is nbgrader's own file, the same for every
-    cell, so it is checked once per process; each cell is then validated as
-    jsonschema.validate does it (the best-matching error is raised).
-    """
-
-    validators: dict[str, object] = {}  # the schema as JSON -> its checked validator
-
-    @classmethod
-    def validate(cls, instance, schema) -> None:
-        import json
-
-        from jsonschema import exceptions, validators
-
-        key = json.dumps(schema, sort_keys=True)
-        validator = cls.validators.get(key)
-        if validator is None:
-            kind = validators.validator_for(schema)
-            kind.check_schema(schema)
-            validator = cls.validators[key] = kind(schema)
-        error = exceptions.best_match(validator.iter_errors(instance))
-        if error is not None:
-            raise error
-
-
-@contextmanager
-def schema_checked_once() -> Iterator[None]:
-    """Within this block, nbgrader checks cell metadata with `_CheckedSchemas` (main thread)."""
-    from nbgrader.nbgraderformat import common
-
-    module = common.jsonschema
-    common.jsonschema = _CheckedSchemas
-    try:
-        yield
-    finally:
-        common.jsonschema = module
 
 
 # ---------------------------------------------------------------------- the gradebook
@@ -533,7 +304,14 @@ def _source_rows(gb, kind: str, notebook_id, assignment_id) -> list:
     return gb.db.query(model).filter(model.notebook_id == nb.id).all()
 
 
-def _ensure_submission(gb, student_id: str, assignment: str = ASSIGNMENT) -> None:
+def resources(db_url: str, student_id: str, assignment: str) -> dict:
+    """What nbgrader's preprocessors need to find the gradebook rows (the notebook of an
+    assignment is named after it: <assignment>.ipynb)."""
+    return {"nbgrader": {"student": student_id, "assignment": assignment,
+                         "notebook": assignment, "db_url": db_url}}
+
+
+def _ensure_submission(gb, student_id: str, assignment: str) -> None:
     from sqlalchemy.exc import SAWarning
 
     with warnings.catch_warnings():
@@ -543,9 +321,8 @@ def _ensure_submission(gb, student_id: str, assignment: str = ASSIGNMENT) -> Non
         gb.update_or_create_submission(assignment, student_id)
 
 
-def save(nb: NotebookNode, db_url: str, student_id: str, config=None,
-         caps: dict[str, float] | None = None, assignment: str = ASSIGNMENT
-         ) -> tuple[dict[str, float], list[str]]:
+def save(nb: NotebookNode, db_url: str, student_id: str, assignment: str, config=None,
+         caps: dict[str, float] | None = None) -> tuple[dict[str, float], list[str]]:
     """Write the executed notebook's grades to the gradebook.
 
     Returns the points per grade_id and the grade_ids whose points a cap lowered.
@@ -573,7 +350,7 @@ def save(nb: NotebookNode, db_url: str, student_id: str, config=None,
         return points, lowered
 
 
-def save_zero(db_url: str, student_id: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
+def save_zero(db_url: str, student_id: str, assignment: str) -> dict[str, float]:
     """A submission that cannot be graded: every test cell scores 0 (as nbgrader does)."""
     with _gradebook(db_url) as gb:
         _ensure_submission(gb, student_id, assignment)
@@ -588,78 +365,9 @@ def save_zero(db_url: str, student_id: str, assignment: str = ASSIGNMENT) -> dic
         return points
 
 
-def _points(gb, student_id: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
+def _points(gb, student_id: str, assignment: str) -> dict[str, float]:
     grades = _submitted_rows(gb, "grade", assignment, assignment, student_id)
     return {grade.name: float(grade.score or 0) for grade in grades}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One grade cell's result, as the learner will see it."""
-
-    cell: GradeCell
-    points: float
-    message: str  # "" when it passed; never test source, never a traceback
-
-
-def outcomes(nb: NotebookNode | None, assignment: Assignment, points: dict[str, float],
-             messages: dict[str, str] | None = None) -> list[Outcome]:
-    """Each grade cell's result. `messages` (grade_id -> message) says why points were taken
-    away after the run (the clean room's cap: the call and the reason); other failures are
-    explained from the executed cell's outputs."""
-    executed = {grade_id_of(c): c for c in nb.cells} if nb is not None else {}
-    messages = messages or {}
-    result = []
-    for gc in assignment.grade_cells:
-        earned = points.get(gc.grade_id, 0.0)
-        cell = executed.get(gc.grade_id)
-        message = ("" if earned >= gc.points
-                   else messages.get(gc.grade_id) or failure_message(cell, gc, earned))
-        result.append(Outcome(gc, earned, message))
-    return result
-
-
-def failure_message(cell: NotebookNode | None, gc: GradeCell, earned: float) -> str:
-    """Why a test cell lost points: exception name and message only."""
-    if cell is None:
-        return "not graded"
-    for out in cell.get("outputs", []):
-        if out.output_type == "error":
-            evalue = str(out.get("evalue", ""))
-            if gc.hidden:
-                # Only the first line: a multi-line message (numpy.testing's, say) can list the
-                # hidden inputs and expected arrays.
-                evalue = next((s for s in evalue.splitlines() if s.strip()), "")
-            evalue = _shorten(_diagnosed(" ".join(evalue.split())))
-            return f"{out.ename}: {evalue}" if evalue else str(out.ename)
-    for out in cell.get("outputs", []):
-        if out.output_type == "stream" and out.name == "stderr":
-            if gc.hidden:
-                return "the test wrote to stderr (a warning?), which counts as a failure"
-            first = next((s for s in out.text.splitlines() if s.strip()), "")[:200]
-            return f"the test wrote to stderr, which counts as a failure: {first}"
-    if earned > 0:
-        return "partial credit"
-    return "no points"
-
-
-def _diagnosed(message: str) -> str:
-    """A visible test's message with the known mistake it shows, if any (solutions.mistakes);
-    a hidden check's message carries its diagnosis already."""
-    from solutions import mistakes
-
-    return mistakes.annotate_visible(message)
-
-
-def _shorten(message: str, limit: int = 300) -> str:
-    """At most `limit` characters (plus the known mistake's name and hint, kept whole)."""
-    from solutions import mistakes
-
-    found = mistakes.read(message)
-    text, tail = (found[0], message[len(found[0]):]) if found else (message, "")
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return text + tail
 
 
 # ---------------------------------------------------------------------- grades as plain data
@@ -693,7 +401,7 @@ def autograde(nb: NotebookNode, config=None) -> tuple[NotebookNode, dict[str, di
 
 
 def save_many(db_url: str, students: list[tuple[str, dict[str, dict] | None, dict[str, float]]],
-              assignment: str = ASSIGNMENT) -> dict[str, tuple[dict[str, float], list[str]]]:
+              assignment: str) -> dict[str, tuple[dict[str, float], list[str]]]:
     """Write several students' grades in one transaction, then make them durable.
 
     Each entry is ``(student_id, autograde, caps)``: ``autograde`` as :func:`autograde`
@@ -827,3 +535,4 @@ def _add_submissions(db, t, assignment_id, notebooks, cells, student_ids) -> Non
         db.execute(t["Grade"].insert(), grade_rows)
     if comment_rows:
         db.execute(t["Comment"].insert(), comment_rows)
+

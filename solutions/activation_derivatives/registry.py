@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from solutions.activations import (
+from solutions.activation_derivatives.reference import (
     leaky_relu,
     leaky_relu_derivative,
     relu,

@@ -3,12 +3,13 @@
 Every grade cell of ``source/backprop_one_hidden_layer/backprop_one_hidden_layer.ipynb`` has an
 entry here, keyed by its grade_id. A hidden test cell is two lines::
 
-    from solutions.backprop_checks import run_check; run_check("predict_values", globals())
+    from solutions.backprop_one_hidden_layer.checks import run_check
+    run_check("predict_values", globals())
 
 The machinery (Call, CallResult, Check, execute_call, run_check, the silencing of warnings) is
-the first assignment's, imported from solutions/checks.py; only the table and the judging of
+shared, in solutions/checking.py; only the table and the judging of
 trees of arrays live here. Calls carry parameter dicts of float arrays and activation names;
-solutions/plain.py says how they cross the sandbox boundary as named arrays.
+solutions/wire.py says how they cross the sandbox boundary as named arrays.
 
 What is judged, and how fairly:
 
@@ -27,7 +28,7 @@ What is judged, and how fairly:
 - At z = 0 the hidden layer's ReLU and Leaky ReLU slopes follow the instructor's kink policy, as
   in the first assignment (ACTIVATION_KINK_POLICY): "course" wants 0 and alpha; "subgradient"
   accepts any one slope in [0, 1] (ReLU) or [alpha, 1] (Leaky ReLU) at every z = 0.
-- Warnings and stderr are silenced while learner code runs (see solutions.checks.quiet).
+- Warnings and stderr are silenced while learner code runs (see solutions.checking.quiet).
 - A failure message names one call and at most one entry of one array, never a whole array.
 """
 
@@ -39,9 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from solutions import backprop as ref
-from solutions import checks
-from solutions.checks import Call, CallResult, Check
+from solutions import checking
+from solutions.backprop_one_hidden_layer import mistakes
+from solutions.backprop_one_hidden_layer import reference as ref
+from solutions.checking import Call, CallResult, Check
 
 RTOL, ATOL = 1e-7, 1e-10  # float64 input (see the module docstring)
 RTOL32, ATOL32 = 1e-4, 1e-4  # float32 input
@@ -89,13 +91,18 @@ _VALUE_TOLERANCE_TEXT = (
 )
 
 
+def kink_policy() -> str:
+    """The instructor's setting for the ReLU slopes at z = 0 (see nbgrader_config.py)."""
+    return checking.setting("ACTIVATION_KINK_POLICY", ("course", "subgradient"))
+
+
 def run_check(grade_id: str, namespace: Mapping[str, Any]) -> None:
     """Run one of this assignment's checks against the learner's functions in ``globals()``.
 
     Raises AssertionError with a learner-facing message when the check fails.
     """
     __tracebackhide__ = True  # noqa: F841 - IPython and pytest hide this frame
-    checks.run_check(grade_id, namespace, CHECKS, names_are_functions=False)
+    checking.run_check(CHECKS, grade_id, namespace, mistakes.MISTAKES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -125,7 +132,7 @@ def _describe(call: Call) -> str:
 
 
 def _error_message(call: Call, error: str) -> str:
-    return checks._error_message(call, error, _describe)
+    return checking.error_message(call, error, _describe)
 
 
 def _float32(call: Call) -> bool:
@@ -267,7 +274,8 @@ _checks: list[Check] = []
 
 
 def _add(grade_id, function, description, calls, verify, *, hidden=True, tolerance=""):
-    _checks.append(Check(grade_id, function, description, calls, verify, hidden, tolerance))
+    _checks.append(Check(grade_id, function, description, calls, verify, hidden, tolerance,
+                         _tolerance))
 
 
 # Part A: initialize_parameters ---------------------------------------------------------------
@@ -566,7 +574,7 @@ def _fitted_kink(call: Call, value, parameters, cache, X, Y) -> float | None:
     """Under the subgradient policy: the one slope at z = 0 that best explains the learner's
     dW1 and db1 (they are linear in it), kept inside the subgradient interval."""
     activation = _activation(call)
-    if checks.kink_policy() != "subgradient" or activation not in _KINK_INTERVAL:
+    if kink_policy() != "subgradient" or activation not in _KINK_INTERVAL:
         return None
     low, high = _KINK_INTERVAL[activation]
     at_low = _reference_backward(parameters, cache, X, Y, activation, kink=low)
@@ -994,6 +1002,4 @@ _add(
     ),
 )
 
-CHECKS: dict[str, Check] = {check.grade_id: check for check in _checks}
-if len(CHECKS) != len(_checks):  # pragma: no cover - a typo in the table above
-    raise RuntimeError("two checks share a grade_id")
+CHECKS: dict[str, Check] = checking.table(_checks)
