@@ -19,7 +19,8 @@ graded now. Two outputs, both written whole or not at all:
     variance (everyone passed, everyone failed, or everyone has the same rest score).
   * ``top_mistake``: the known mistake (the assignment's catalogue) that the feedback named most
     often for this cell, by the name the learners read; ``top_mistake_count``: for how many
-    students. Ties go to the name first in alphabetical order. Empty and 0 when no failure was diagnosed.
+    students. Ties go to the name first in alphabetical order. Empty and 0 when no failure was
+    diagnosed.
 - DIR/report.html (autograder/report.py): the same figures for a person.
 """
 

@@ -87,15 +87,17 @@ class Outcome:
 
 def display_cells(release: Path) -> frozenset[str]:
     """The sources of the release's display cells: code cells without nbgrader metadata that
-    define nothing (no def, class or import; the "try it" and plot cells the instructor wrote).
-    Unchanged, such a cell only shows the learner's functions: it cannot change an answer, so
-    the clean room does not spend time on it."""
+    define nothing a graded cell needs (no def, class or import, and no name that a later cell
+    with nbgrader metadata uses: the "try it", demonstration and plot cells the instructor
+    wrote). Unchanged, such a cell only shows the learner's functions at work: it cannot change
+    an answer, so neither the kernel (autograder.execute), nor the clean room, nor ``check``
+    spends time on it."""
     try:
         notebook = nbformat.read(str(release), as_version=4)
     except Exception:  # noqa: BLE001 - no release to compare with: every cell runs
         return frozenset()
     found = set()
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
         if cell.get("cell_type") != "code" or "nbgrader" in cell.get("metadata", {}):
             continue
         try:
@@ -104,9 +106,25 @@ def display_cells(release: Path) -> frozenset[str]:
             continue
         defines = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
                    ast.ImportFrom, ast.Global)
-        if not any(isinstance(node, defines) for node in ast.walk(tree)):
+        if any(isinstance(node, defines) for node in ast.walk(tree)):
+            continue
+        assigned = {node.id for node in ast.walk(tree)
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+        if not assigned & _names_used_by_graded_cells(notebook.cells[index + 1:]):
             found.add(cell.source)
     return frozenset(found)
+
+
+def _names_used_by_graded_cells(cells) -> set[str]:
+    used = set()
+    for cell in cells:
+        if cell.get("cell_type") == "code" and "nbgrader" in cell.get("metadata", {}):
+            try:
+                used |= {node.id for node in ast.walk(ast.parse(cell.source))
+                         if isinstance(node, ast.Name)}
+            except SyntaxError:
+                continue
+    return used
 
 
 def learner_steps(notebook: Path | nbformat.NotebookNode,

@@ -127,10 +127,15 @@ def execute(
     kernel_manager_factory: KernelManagerFactory | None = None,
     env: dict[str, str] | None = None,
     cancel: threading.Event | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> Execution:
-    """Run `nb` (changed in place) in a fresh kernel started in `cwd`; safe to call from threads."""
+    """Run `nb` (changed in place) in a fresh kernel started in `cwd`; safe to call from threads.
+
+    A cell without nbgrader metadata whose source is in `skip` (the release's display cells,
+    cleanroom.display_cells, left unchanged) is not run: it only shows results.
+    """
     runner = _Runner(nb, list(functions), Path(cwd), limits,
-                     kernel_manager_factory or default_kernel_manager, env, cancel)
+                     kernel_manager_factory or default_kernel_manager, env, cancel, skip)
     return asyncio.run(runner.run())
 
 
@@ -369,13 +374,14 @@ def referenced_functions(source: str, functions: Iterable[str]) -> set[str]:
 
 
 class _Runner:
-    def __init__(self, nb, functions, cwd, limits, factory, env, cancel):
+    def __init__(self, nb, functions, cwd, limits, factory, env, cancel, skip=frozenset()):
         self.nb = nb
         self.functions = functions
         self.cwd = cwd
         self.limits = limits
         self.factory = factory
         self.env = env
+        self.skip = skip
         self.cancel = cancel
 
     async def run(self) -> Execution:
@@ -397,7 +403,8 @@ class _Runner:
     async def _cells(self, client: _GradingClient, result: Execution) -> None:
         blocked: dict[str, int] = {}  # function -> cell number where it timed out
         for index, cell in enumerate(self.nb.cells):
-            if cell.cell_type != "code":
+            if cell.cell_type != "code" or (
+                    "nbgrader" not in cell.get("metadata", {}) and cell.source in self.skip):
                 continue
             number = index + 1
             if result.stopped:

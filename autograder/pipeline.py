@@ -44,6 +44,7 @@ from nbformat import NotebookNode
 
 from . import analytics, unit
 from . import course as courses
+from .cleanroom import display_cells
 from .collect import (
     CollectError,
     Fingerprint,
@@ -215,7 +216,7 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     digest = courses.digest(spec, {"timeout": limits.timeout, "clean_room": options.clean_room,
                                    "unsafe": unsafe, "custom_caps": caps not in (None, False)})
     kit = unit.Kit(assignment, Release.load(ws.release_notebook), ws.db_url, ws.config, None,
-                   None, spec.title, Mistakes.of(spec))
+                   None, spec.title, Mistakes.of(spec), display_cells(ws.release_notebook))
     grader = _Grader(ws, kit, {"digest": digest}, progress)
     course = unit.Course.from_folder(ws.root, ws.assignment, ws.notebook, digest=digest,
                                      solutions=courses.solutions_digest(spec))

@@ -24,6 +24,7 @@ import nbformat
 
 from . import analytics, feedback
 from . import course as courses
+from .cleanroom import display_cells
 from .execute import Limits, execute
 from .gradebook import autograde
 from .messages import Mistakes, outcomes
@@ -110,6 +111,7 @@ class Kit:
     caps: object  # the clean room's hook, or None
     title: str = ""  # the assignment's, from its manifest
     mistakes: Mistakes = Mistakes()  # its known mistakes, for the learner's messages
+    display: frozenset[str] = frozenset()  # the release's display cells (not run)
 
 
 _kits: dict[tuple, Kit] = {}
@@ -155,7 +157,8 @@ def _build_kit(course: Course, options: Options) -> Kit:
     return Kit(Assignment.load(ws.root / "source" / course.assignment / course.notebook,
                                ws.release_notebook),
                Release.load(ws.release_notebook), ws.db_url, ws.config, factory,
-               caps_for(a, ws.release_notebook, options), a.title, Mistakes.of(a))
+               caps_for(a, ws.release_notebook, options), a.title, Mistakes.of(a),
+               display_cells(ws.release_notebook))
 
 
 def caps_for(a: courses.Assignment, release: Path, options: Options):
@@ -188,7 +191,7 @@ def grade_submission(course: Course, work: Work, options: Options,
             work, k, f"not gradable: {type(error).__name__}: {first_line(error)}", ran_on)
     with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
         result = execute(nb, functions=a.functions, cwd=Path(scratch), limits=options.limits,
-                         kernel_manager_factory=k.factory, cancel=cancel)
+                         kernel_manager_factory=k.factory, cancel=cancel, skip=k.display)
     found_caps = k.caps(result.notebook) if k.caps is not None else {}
     executed, auto = autograde(result.notebook, k.config)
     caps = {g: float(cap[0]) for g, cap in found_caps.items()}

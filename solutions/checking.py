@@ -367,7 +367,8 @@ def _same_tree(a, b, rtol: float, atol: float) -> bool:
     if x is not None and y is not None:
         return close(x, y, rtol, atol)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same_tree(p, q, rtol, atol) for p, q in zip(a, b, strict=True))
+        return len(a) == len(b) and all(_same_tree(p, q, rtol, atol)
+                                        for p, q in zip(a, b, strict=True))
     if isinstance(a, str) or isinstance(b, str):
         return a == b
     return a is None and b is None
