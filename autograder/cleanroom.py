@@ -437,7 +437,7 @@ def cleanroom_scores(
     here, outside, naming the mistake of ``catalogue`` that explains a failure. A notebook that
     cannot be read fails every check with a message saying so.
     """
-    from solutions.checking import judge
+    from solutions.checking import GraderError, judge
 
     seed = new_seed() if seed is None else seed
     try:
@@ -445,8 +445,12 @@ def cleanroom_scores(
     except Exception as error:  # noqa: BLE001 - an unreadable notebook earns nothing here
         message = f"The notebook could not be read for re-checking: {type(error).__name__}."
         return {grade_id: Outcome(False, message) for grade_id in checks}
-    plan = [(grade_id, check.calls(check_rng(seed, grade_id)))
-            for grade_id, check in checks.items()]
+    try:
+        plan = [(grade_id, check.calls(check_rng(seed, grade_id)))
+                for grade_id, check in checks.items()]
+    except Exception as error:  # the checks' own failure, not the learner's
+        raise GraderError(f"a check could not make its calls: {type(error).__name__}: "
+                          f"{error}") from None
     all_calls = [call for _, calls in plan for call in calls]
     ranges, start = {}, 0
     for grade_id, calls in plan:
@@ -488,8 +492,9 @@ def cleanroom_scores(
             continue
         try:
             message = judge(check, calls, [run.results[i] for i in indices], catalogue)
-        except Exception as error:  # noqa: BLE001 - never pass a result that could not be judged
-            message = f"{check.function}'s results could not be judged ({type(error).__name__})."
+        except Exception as error:  # the check's own failure: never a score, never a pass
+            raise GraderError(f"the check {grade_id} could not judge the clean room's results: "
+                              f"{type(error).__name__}: {error}") from None
         if message:
             message = _with_cell_error(message, check.function, cells, run.cell_errors)
         outcomes[grade_id] = Outcome(message is None, message or "")

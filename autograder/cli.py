@@ -135,6 +135,11 @@ def _grade(args) -> int:
     _print_collected(result)
     print(f"sandbox:  {result.sandbox}")
     print(f"this run: graded {result.graded}, unchanged since the last run {result.reused}")
+    errors = [row for row in result.rows if row.status.startswith("error:")]
+    if errors:
+        print(f"errors:   {len(errors)} student(s) not graded for a reason that is not theirs; "
+              f"run the same command again to retry them. The first, {errors[0].student_id}: "
+              f"{errors[0].status}")
     print(f"grades:   {result.workspace / 'grades.csv'}")
     print(f"feedback: {result.workspace / 'feedback'}/<student_id>/{result.assignment}.html")
     print(f"results:  {result.workspace / 'results'}/<student_id>.json (Gradescope format)")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 import subprocess
@@ -240,7 +241,7 @@ class _GradingClient(NotebookClient):
         super().__init__(
             nb,
             km=km,
-            timeout=limits.timeout,
+            timeout=max(1, math.ceil(limits.timeout)),  # nbclient counts whole seconds
             interrupt_on_timeout=True,
             # Returned at once when a cell times out; the kernel is interrupted and then has
             # `iopub_timeout` seconds to go idle, otherwise CellTimeoutError is raised.

@@ -44,6 +44,7 @@ from nbformat import NotebookNode
 
 from . import analytics, unit
 from . import course as courses
+from . import preflight as _preflight
 from .cleanroom import display_cells
 from .collect import (
     CollectError,
@@ -73,6 +74,11 @@ Caps = Callable[[NotebookNode], dict[str, tuple]]
 
 class GradingError(Exception):
     """The batch cannot be graded as asked (an instructor's mistake); the message says why."""
+
+
+class PreflightFailed(GradingError):
+    """The model answers did not get full marks here: the environment is wrong, so nobody is
+    graded (autograder.preflight)."""
 
 
 @dataclass
@@ -209,6 +215,7 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     assignment = Assignment.load(ws.root / "source" / ws.assignment / ws.notebook,
                                  ws.release_notebook)
     spec = courses.assignment(ws.course, ws.assignment)
+    sandbox.allow_settings(spec.settings)
     limits = limits or Limits(timeout=timeout)
     options = unit.Options(limits, clean_room=caps is not False, unsafe=unsafe, seed=ws.seed())
     # What decides a grade: the course's files and code, and the options (the seed is the
@@ -231,9 +238,19 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
             rows[sub.student_id] = row
     reused = len(found) - len(to_grade)
 
+    # The preflight (autograder.preflight): the model answers go first through the same runner;
+    # the students after them are graded meanwhile but committed only once they pass.
+    preflight_key = {"digest": digest, "environment": _preflight.environment()}
+    check_first = (runner is None and cluster is None and bool(to_grade)
+                   and not _preflight.passed_before(ws.root, preflight_key))
+    model = _preflight.model_answers(spec) if check_first else None
+    grader.hold = check_first
+
     def work_to_run() -> Iterator[tuple[Submission, Work]]:
         """Each submission to run, prepared only when a worker is about to be free: the first
         notebooks run while the others are still being prepared."""
+        if model is not None:
+            yield model
         for sub in to_grade:
             work_or_row = grader.prepare(sub)
             if isinstance(work_or_row, Row):
@@ -256,12 +273,21 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     else:
         from .runners import dask as dask_runner
 
-        isolation = _record_cluster(ws, cluster)
+        model_work = _preflight.model_answers(spec)[1]
+        judge = functools.partial(_preflight.reason, max_score=assignment.max_score,
+                                  timeout=limits.timeout)
+        isolation = _record_cluster(ws, cluster, digest, (course, options, model_work, judge))
         batches = functools.partial(dask_runner.run, cluster, unit.grade_submission, course,
+                                    resource=dask_runner.resource_name(digest),
                                     key=lambda item: dask_runner.task_key(
                                         item[0].student_id, item[0].sha256, course.digest),
                                     args=lambda item: (item[1], options))
-    rows.update(grader.run(work_to_run(), len(to_grade), batches))
+    started = time.perf_counter()
+    rows.update(grader.run(work_to_run(), len(to_grade), batches,
+                           preflight=model[0] if model is not None else None,
+                           timeout=limits.timeout))
+    if model is not None:
+        _preflight.record(ws.root, preflight_key, time.perf_counter() - started)
     ordered = [rows[s.student_id] for s in found]
     grade_ids = [c.grade_id for c in assignment.grade_cells]
     write_csv(ws.grades_csv, ordered, grade_ids)
@@ -281,16 +307,18 @@ def _grade_locally(course: unit.Course, options: unit.Options, cancel: threading
     return unit.grade_submission(course, item[1], options, cancel)
 
 
-def _record_cluster(ws: Workspace, client) -> str:
-    """Check every worker's sandbox; say which can grade in DIR/.autograder/sandbox.json."""
+def _record_cluster(ws: Workspace, client, digest: str = "", preflight=None) -> str:
+    """Check every worker (its sandbox, then the preflight); say which can grade in
+    DIR/.autograder/sandbox.json."""
     from .runners import dask as dask_runner
 
-    ok, refused = dask_runner.check_workers(client)
-    names = "; ".join(f"worker {addr} cannot sandbox: {why}" for addr, why in refused.items())
+    ok, refused = dask_runner.check_workers(client, digest, preflight)
+    names = "; ".join(f"worker {addr} cannot grade: {why}" for addr, why in refused.items())
     if not ok:
         none = "The cluster has no workers: start some (dask worker --scheduler-file ...)."
-        raise GradingError("no worker of the cluster can sandbox learner code, so nothing can "
-                           f"be graded. {names or none}")
+        raise GradingError("no worker of the cluster can grade (each must sandbox learner code "
+                           f"and give the model answers full marks), so nothing is graded. "
+                           f"{names or none}")
     line = (f"{len(ok)} Dask worker(s) at {client.scheduler.address}, each with its own "
             f"sandbox" + (f"; {names} (it gets no submissions)" if names else ""))
     record = {"sandboxed": True, "summary": line, "cluster": client.scheduler.address,
@@ -324,6 +352,8 @@ def _sandbox_factory(ws: Workspace, unsafe: bool) -> KernelManagerFactory | None
 
 class _Grader:
     def __init__(self, ws: Workspace, kit: unit.Kit, key_base: dict, progress: bool):
+        self.hold = False  # True until the preflight passed: commits wait in `deferred`
+        self.deferred: list[tuple[Submission, unit.Graded]] = []
         self.ws = ws
         self.kit = kit  # the coordinator's: it writes the feedback of what it alone grades
         self.assignment = kit.assignment
@@ -358,6 +388,9 @@ class _Grader:
                 return Row(sid, 0.0, self.assignment.max_score, sub.problem)
             work = Work(sid, b"", sub.note, sub.learner_note)
             graded = unit.not_gradable(work, self.kit, sub.problem)
+            if self.hold:  # committed with the others once the preflight passed
+                self.deferred.append((sub, graded))
+                return Row(sid, None, self.assignment.max_score, graded.status)
             return self.commit_many([(sub, graded)])[sid]
         path = self.ws.submitted(sid)
         if not path.exists() or path.read_bytes() != sub.content:
@@ -401,30 +434,53 @@ class _Grader:
 
     # ------------------------------------------------------------------ running
     def run(self, pending: Iterator[tuple[Submission, Work]], total: int,
-            batches: Callable[[Iterator], Iterator[list]]) -> dict[str, Row]:
-        """Commit what `batches` (a runner over the pending work) yields, a batch at a time."""
+            batches: Callable[[Iterator], Iterator[list]], *,
+            preflight: Submission | None = None, timeout: float = 10.0) -> dict[str, Row]:
+        """Commit what `batches` (a runner over the pending work) yields, a batch at a time.
+
+        With `preflight` (the model answers, the first item of `pending`), nothing is committed
+        before its result: students graded meanwhile wait; if it did not pass, the stream is
+        closed (what runs is stopped) and PreflightFailed says why."""
         from tqdm import tqdm
 
         rows: dict[str, Row] = {}
         bar = tqdm(total=total, unit="notebook", desc="grading", disable=not self.progress,
                    leave=False)
         stream = batches(pending)
+        waiting: list = []
         try:
             for batch in stream:
-                good = [(d.item[0], d.result) for d in batch if d.error is None]
-                for done in batch:
-                    if done.error is not None:
-                        rows[done.item[0].student_id] = self.failed(done.item[0], done.error)
-                try:
-                    rows.update(self.commit_many(good))
-                except Exception as error:  # the gradebook refused: these students retry
-                    for sub, _ in good:
-                        rows[sub.student_id] = self.failed(sub, error)
+                if preflight is not None:
+                    mine = [d for d in batch if d.item[0] is preflight]
+                    waiting += [d for d in batch if d.item[0] is not preflight]
+                    if not mine:
+                        continue
+                    verdict = _preflight.judge(mine[0].result, mine[0].error,
+                                               self.assignment.max_score, timeout)
+                    if not verdict.passed:
+                        raise PreflightFailed(verdict.reason + " Nobody was graded.")
+                    preflight, batch, waiting = None, waiting, []
+                    self.hold = False
+                    if self.deferred:
+                        rows.update(self.commit_many(self.deferred))
+                        self.deferred.clear()
+                self._commit(batch, rows)
                 bar.update(len(batch))
         finally:
             stream.close()  # on Ctrl-C: the runner stops what is running; nothing half-written
             bar.close()
         return rows
+
+    def _commit(self, batch: list, rows: dict[str, Row]) -> None:
+        good = [(d.item[0], d.result) for d in batch if d.error is None]
+        for done in batch:
+            if done.error is not None:
+                rows[done.item[0].student_id] = self.failed(done.item[0], done.error)
+        try:
+            rows.update(self.commit_many(good))
+        except Exception as error:  # the gradebook refused: these students retry
+            for sub, _ in good:
+                rows[sub.student_id] = self.failed(sub, error)
 
 
 def _first_line(error: Exception) -> str:

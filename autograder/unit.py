@@ -39,6 +39,40 @@ class WrongReference(Exception):
     """This process's reference package is not the coordinator's: it must grade nothing."""
 
 
+class EnvironmentFailure(Exception):
+    """Grading failed for a reason that cannot be the learner's: a hidden test could not import
+    the reference or its check raised, or a read-only cell of the release could not import a
+    package. The student gets an ``error: ... (run again to retry)`` row, never a score."""
+
+
+# What a hidden test cell, or a read-only cell of the release, can raise only when the grading
+# environment is wrong (learner code's own errors are caught by the checks and become results).
+ENVIRONMENT_ERRORS = ("GraderError",)
+IMPORT_ERRORS = ("ModuleNotFoundError", "ImportError")
+
+
+def environment_problem(nb, a: Assignment) -> str | None:
+    """What in the executed notebook shows the grading environment at fault, or None: a hidden
+    test cell that raised GraderError or could not import the reference package, or a read-only
+    cell (the release's set-up) that could not import a package."""
+    hidden = {c.grade_id for c in a.grade_cells if c.hidden}
+    for number, cell in enumerate(nb.cells, start=1):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = meta if isinstance(meta, dict) else {}
+        read_only = meta.get("locked") and not meta.get("solution") and not meta.get("grade")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            ename, evalue = str(out.get("ename", "")), " ".join(str(out.get("evalue", "")).split())
+            if meta.get("grade_id") in hidden and (
+                    ename in ENVIRONMENT_ERRORS
+                    or (ename in IMPORT_ERRORS and "solutions" in evalue)):
+                return f"cell {number} ({meta['grade_id']}): {ename}: {evalue}"
+            if read_only and ename in IMPORT_ERRORS:
+                return f"cell {number} (read-only set-up): {ename}: {evalue}"
+    return None
+
+
 @dataclass(frozen=True)
 class Course:
     """The course as plain data: its files (path -> bytes), a hash of everything that decides
@@ -172,7 +206,9 @@ def caps_for(a: courses.Assignment, release: Path, options: Options):
 
 def grade_submission(course: Course, work: Work, options: Options,
                      cancel: threading.Event | None = None) -> Graded:
-    """Grade one submission; never raises for anything the learner did."""
+    """Grade one submission; never raises for anything the learner did (EnvironmentFailure
+    when the grading environment is at fault, WrongReference when this process's reference
+    package is not the course's)."""
     k = kit(course, options)
     a = k.assignment
     ran_on = f"{socket.gethostname()}:{os.getpid()}"
@@ -192,7 +228,16 @@ def grade_submission(course: Course, work: Work, options: Options,
     with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
         result = execute(nb, functions=a.functions, cwd=Path(scratch), limits=options.limits,
                          kernel_manager_factory=k.factory, cancel=cancel, skip=k.display)
-    found_caps = k.caps(result.notebook) if k.caps is not None else {}
+    problem = environment_problem(result.notebook, a)
+    if problem is not None:
+        raise EnvironmentFailure(f"the grading environment failed in {problem}")
+    from solutions.checking import GraderError
+
+    try:
+        found_caps = k.caps(result.notebook) if k.caps is not None else {}
+    except GraderError as error:
+        raise EnvironmentFailure(f"the grading environment failed in the clean room: "
+                                 f"GraderError: {error}") from None
     executed, auto = autograde(result.notebook, k.config)
     caps = {g: float(cap[0]) for g, cap in found_caps.items()}
     points, lowered = _points(a, auto, caps)

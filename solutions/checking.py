@@ -222,6 +222,11 @@ def seed(grade_id: str) -> int:
     return zlib.crc32(grade_id.encode())
 
 
+class GraderError(Exception):
+    """A check itself failed (its inputs, its judging or its diagnosis raised): the grading
+    environment is at fault, not the learner, whose code's own errors are results."""
+
+
 def run_check(
     checks: Mapping[str, Check],
     grade_id: str,
@@ -236,9 +241,17 @@ def run_check(
         raise KeyError(f"no check named {grade_id!r}; known: {', '.join(checks)}")
     check = checks[grade_id]
     with quiet():
-        calls = check.calls(np.random.default_rng(seed(grade_id)))
+        try:
+            calls = check.calls(np.random.default_rng(seed(grade_id)))
+        except Exception as error:  # noqa: BLE001 - the check's own inputs: not the learner's
+            raise GraderError(f"the check {grade_id} could not make its calls: "
+                              f"{type(error).__name__}: {error}") from None
         results = [execute_call(call, namespace) for call in calls]
-        message = judge(check, calls, results, catalogue)
+        try:
+            message = judge(check, calls, results, catalogue)
+        except Exception as error:  # noqa: BLE001 - judging raised: not the learner's doing
+            raise GraderError(f"the check {grade_id} could not judge the results: "
+                              f"{type(error).__name__}: {error}") from None
     if message:
         raise AssertionError(message)
 

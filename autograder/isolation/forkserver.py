@@ -42,6 +42,7 @@ from .sandbox import (
     _SandboxedKernelMixin,
     _solutions_dir,
     new_uid,
+    reference_path,
     sandbox_env,
     wrap,
 )
@@ -384,6 +385,7 @@ class _ForkedKernelMixin:
             "kind": "kernel",
             "binds": [*_kept_binds(), [self.sandbox_dir, self.sandbox_dir, False],
                       [REFERENCE, str(_solutions_dir()), True]],  # the hidden tests import it
+            "sys_path": [reference_path()],  # ... this one, whatever the venv's install says
             "hide": [self._zygote.root, os.path.dirname(REFERENCE)],
             "connection_file": self.connection_file,
             "setup_error": str(Path(self.sandbox_dir) / SETUP_ERROR),

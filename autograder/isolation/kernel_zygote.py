@@ -180,7 +180,8 @@ def _run_child(request: dict) -> None:
         _report_setup_error(request, error)
         raise
     # From here on, nothing of the zygote but its imported modules: learner code may run.
-    sys.path[:] = [p for p in sys.path if p != os.path.dirname(os.path.abspath(__file__))]
+    sys.path[:] = [*request.get("sys_path", []),
+                   *(p for p in sys.path if p != os.path.dirname(os.path.abspath(__file__)))]
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if request["kind"] == "kernel":

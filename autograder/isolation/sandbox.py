@@ -64,10 +64,19 @@ ETC_FILES = (
     "/etc/fonts",
 )
 
-# Variables copied from the grader's environment into the sandbox when set (the instructor's kink
-# policy, see notes/design.md). NBGRADER_EXECUTION is never one of them.
-PASS_THROUGH_ENV = ("ACTIVATION_KINK_POLICY",)
+# Variables copied from the grader's environment into the sandbox when set: the settings that the
+# assignments' manifests name (an instructor's choice the hidden tests read; allow_settings adds
+# them). NBGRADER_EXECUTION is never one of them.
+PASS_THROUGH_ENV: set[str] = set()
 FORBIDDEN_ENV = frozenset({"NBGRADER_EXECUTION"})
+
+
+def allow_settings(names) -> None:
+    """Copy these environment variables (an assignment's settings) into every sandbox."""
+    bad = FORBIDDEN_ENV & set(names)
+    if bad:
+        raise ValueError(f"{', '.join(sorted(bad))} cannot be a setting passed to learner code.")
+    PASS_THROUGH_ENV.update(names)
 
 
 @dataclass(frozen=True)
@@ -534,6 +543,7 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def _solutions_dir() -> Path:
+    """The reference package this process grades with (the course's: autograder.course.use)."""
     import importlib.util
 
     spec = importlib.util.find_spec("solutions")
@@ -541,7 +551,13 @@ def _solutions_dir() -> Path:
         raise ModuleNotFoundError(
             "The reference package `solutions` is not installed; run `make setup`."
         )
-    return Path(next(iter(spec.submodule_search_locations)))
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def reference_path() -> str:
+    """What a kernel puts first on sys.path so that ``import solutions`` finds the package bound
+    into its sandbox, whatever the environment's own (editable) install points at."""
+    return str(_solutions_dir().parent)
 
 
 class _SandboxedKernelMixin:
@@ -594,11 +610,14 @@ class _SandboxedKernelMixin:
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         ro_binds = self.sandbox_ro_binds
+        env = None
         if ro_binds is None:
             ro_binds = [_solutions_dir()]
+            env = {"PYTHONPATH": reference_path()}
         return wrap(
             cmd,
             scratch=None,
+            env=env,
             ro_binds=ro_binds,
             rw_binds=[self.sandbox_dir],
             limits=self.sandbox_limits,

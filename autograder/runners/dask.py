@@ -7,8 +7,11 @@ worker threads), never the whole class at once. Each task calls
 :func:`autograder.unit.grade_submission` in a worker process and returns plain data; the
 coordinator alone writes the gradebook and the workspace.
 
-- Workers that cannot sandbox are named and get no task: only workers whose sandbox works hold
-  the ``autograder-sandbox`` resource that every task asks for.
+- Workers that cannot sandbox, or whose environment fails the preflight (the model answers,
+  graded on that worker with the run's course and options, must get full marks: their own
+  reference package must be the coordinator's, the kernel must import it, no package may be
+  missing...), are named and get no task: only workers that passed hold the run's resource
+  (``autograder-<digest>``) that every task asks for.
 - A task's key is derived from the student, the submission's hash and the course's hash, so a
   retried or duplicated task is the same task.
 - A worker killed mid-task: the scheduler reschedules its tasks elsewhere, up to its
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator
 
 from . import Done
 
-RESOURCE = "autograder-sandbox"
+RESOURCE = "autograder-sandbox"  # the prefix of a run's resource (see resource_name)
 IN_FLIGHT_PER_THREAD = 3  # tasks queued per worker thread: enough that no thread waits for us
 CONNECT_TIMEOUT = 5.0  # seconds to reach the scheduler before giving up
 NO_WORKER_PATIENCE = 120.0  # seconds without any worker that can sandbox before giving up
@@ -51,21 +54,50 @@ except ImportError:  # pragma: no cover - distributed is a pinned dependency
     _WorkerPlugin = object
 
 
-class SandboxCheck(_WorkerPlugin):
-    """Runs on every worker (those that join later too): checks the sandbox once, and only a
-    worker where it works takes grading tasks (it gets the ``autograder-sandbox`` resource)."""
+def resource_name(digest: str) -> str:
+    """The resource a worker holds once it passed a run's checks (one per course digest: a
+    worker that passed another course's gets no task of this one)."""
+    return f"{RESOURCE}-{digest[:16]}"
 
-    name = "autograder-sandbox-check"
+
+class SandboxCheck(_WorkerPlugin):
+    """Runs on every worker (those that join later too): checks the sandbox, then grades the
+    model answers (``preflight``: the course, the options and the model answers' Work, plus
+    ``judge(graded, error) -> (passed, reason)``), and only a worker where both pass takes
+    grading tasks (it gets the run's resource)."""
+
+    def __init__(self, digest: str = "", preflight=None):
+        self.digest = digest
+        self.preflight = preflight
+        self.name = f"autograder-check-{digest[:16]}"
 
     async def setup(self, worker) -> None:
-        problem = await asyncio.get_running_loop().run_in_executor(None, _worker_sandbox_problem)
-        worker.autograder_sandbox_problem = problem
+        loop = asyncio.get_running_loop()
+        problem = await loop.run_in_executor(None, _worker_sandbox_problem)
+        if problem is None and self.preflight is not None:
+            problem = await loop.run_in_executor(None, _worker_preflight, self.preflight)
+        checks = getattr(worker, "autograder_checks", {})
+        checks[self.digest] = problem
+        worker.autograder_checks = checks
         if problem is None:
-            await worker.set_resources(**{RESOURCE: worker.state.nthreads})
+            await worker.set_resources(**{resource_name(self.digest): worker.state.nthreads})
 
 
-def _report(dask_worker) -> str | None:
-    return getattr(dask_worker, "autograder_sandbox_problem", "the sandbox check did not run")
+def _worker_preflight(preflight) -> str | None:
+    """Why this worker fails the preflight, or None (autograder.preflight)."""
+    from autograder import unit
+
+    course, options, work, judge = preflight
+    try:
+        graded, error = unit.grade_submission(course, work, options), None
+    except Exception as caught:  # a wrong reference package, an environment failure...
+        graded, error = None, caught
+    return judge(graded, error)
+
+
+def _report(dask_worker, digest: str = "") -> str | None:
+    checks = getattr(dask_worker, "autograder_checks", {})
+    return checks.get(digest, "the worker's checks did not run")
 
 
 def connect(address: str | None = None, scheduler_file: str | None = None,
@@ -88,10 +120,12 @@ def connect(address: str | None = None, scheduler_file: str | None = None,
             "this machine.") from None
 
 
-def check_workers(client) -> tuple[list[str], dict[str, str]]:
-    """Register the sandbox check; return (workers that can sandbox, {worker: why not})."""
-    client.register_plugin(SandboxCheck())
-    reports = client.run(_report)
+def check_workers(client, digest: str = "", preflight=None
+                  ) -> tuple[list[str], dict[str, str]]:
+    """Register the checks (sandbox, then the preflight); return (workers that passed,
+    {worker: why not})."""
+    client.register_plugin(SandboxCheck(digest, preflight))
+    reports = client.run(_report, digest=digest)
     ok = sorted(addr for addr, problem in reports.items() if problem is None)
     refused = {addr: problem for addr, problem in reports.items() if problem is not None}
     return ok, refused
@@ -102,23 +136,23 @@ def task_key(student_id: str, submission_sha: str, course_hash: str) -> str:
     return f"grade-submission-{digest.hexdigest()[:32]}"
 
 
-def _threads(client, at_least: int = 1) -> int:
+def _threads(client, resource: str, at_least: int = 1) -> int:
     """Worker threads that can take grading tasks (at least ``at_least``)."""
     workers = client.scheduler_info(n_workers=-1).get("workers", {})
     found = sum(w.get("nthreads", 1) for w in workers.values()
-                if w.get("resources", {}).get(RESOURCE))
+                if w.get("resources", {}).get(resource))
     return max(found, at_least)
 
 
 def run(client, function: Callable, shared, items: Iterator, *, key: Callable[[object], str],
-        args: Callable[[object], tuple]) -> Iterator[list[Done]]:
+        args: Callable[[object], tuple], resource: str = RESOURCE) -> Iterator[list[Done]]:
     """Submit ``function(shared_future, *args(item))`` for each item, a bounded number at a
     time; yield the finished ones in batches of :class:`Done`, as tasks finish. Closing the
     generator (Ctrl-C in the consumer) cancels the tasks still queued or running."""
     from distributed import as_completed
 
     shared_future = client.scatter(shared, broadcast=True, hash=True)
-    in_flight = IN_FLIGHT_PER_THREAD * _threads(client)
+    in_flight = IN_FLIGHT_PER_THREAD * _threads(client, resource)
     pending = iter(items)
     by_future = {}
 
@@ -128,7 +162,7 @@ def run(client, function: Callable, shared, items: Iterator, *, key: Callable[[o
             if item is None:
                 return
             future = client.submit(function, shared_future, *args(item), key=key(item),
-                                   resources={RESOURCE: 1}, pure=False)
+                                   resources={resource: 1}, pure=False)
             by_future[future] = item
             completed.add(future)
 
@@ -142,7 +176,7 @@ def run(client, function: Callable, shared, items: Iterator, *, key: Callable[[o
                 now = time.monotonic()
                 if now - last_look > 2.0:  # a round trip to the scheduler: not at every poll
                     last_look = now
-                    if _threads(client, at_least=0):
+                    if _threads(client, resource, at_least=0):
                         last_capable = now
                     elif now - last_capable > NO_WORKER_PATIENCE:
                         error = ClusterError(f"no worker that can sandbox for "
