@@ -38,10 +38,12 @@ lab: setup
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS) \
 		release/activation_derivatives/activation_derivatives.ipynb
 
-# Regenerate release/ from source/ (release/ is never edited by hand).
+# Regenerate release/ from source/ (release/ is never edited by hand), every assignment.
 release: setup
-	$(BIN)/nbgrader generate_assignment activation_derivatives --force --log-level=WARN
-	$(BIN)/nbgrader generate_assignment backprop_one_hidden_layer --force --log-level=WARN
+	@for name in $(notdir $(wildcard source/*)); do \
+		echo "nbgrader generate_assignment $$name"; \
+		$(BIN)/nbgrader generate_assignment $$name --force --log-level=WARN || exit 1; \
+	done
 
 clean:
 	rm -rf demo_output submitted autograded feedback gradebook.db

@@ -1,19 +1,32 @@
 """nbgrader configuration for this course directory (the repository root).
 
-The module has two assignments, ASSIGNMENTS below, in the order learners take them; each is a
-folder of source/. `make release` (nbgrader generate_assignment NAME, for each) builds release/
-from source/ and enters both in the gradebook, so the formgrader lists both with their points;
-`python -m autograder grade SUBMISSIONS --assignment NAME --out DIR` grades one of them and reads
-this file too.
+The module's assignments are the folders of source/, each with its solutions/<name>/ package;
+ASSIGNMENTS below lists them in the order learners take them (each manifest's `order`), so
+adding an assignment needs no line here. `make release` (nbgrader generate_assignment NAME, for
+each) builds release/ from source/ and enters them in the gradebook, so the formgrader lists
+them with their points; `python -m autograder grade SUBMISSIONS --out DIR` grades one of them
+and reads this file too.
 """
 
 import os
+import tomllib
+from pathlib import Path
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
 
-# The course's assignments, in order (tests/test_multi_assignment.py checks them against
-# source/ and release/, and that nbgrader's formgrader API lists them).
-ASSIGNMENTS = ["activation_derivatives", "backprop_one_hidden_layer"]
+_HERE = Path(__file__).resolve().parent
+
+
+def _order(name: str) -> tuple:
+    manifest = _HERE / "solutions" / name / "manifest.toml"
+    data = tomllib.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    return (data.get("order", 1000), name)
+
+
+# The course's assignments, in order (the conformance suite checks them against source/,
+# release/ and nbgrader's formgrader API).
+ASSIGNMENTS = sorted((p.name for p in (_HERE / "source").iterdir()
+                      if (p / f"{p.name}.ipynb").is_file()), key=_order)
 
 c.CourseDirectory.course_id = "activation-derivatives"
 
