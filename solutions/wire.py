@@ -125,6 +125,10 @@ def to_arrays(value, prefix: str, *, strict: bool = True) -> tuple[dict, dict[st
         if numeric and (type(item) is np.ndarray or isinstance(item, np.generic)):
             arrays[path] = np.array(item)
             return {"kind": "array" if type(item) is np.ndarray else "npscalar", "key": path}
+        if type(item) in (dict, tuple, list) and depth == MAX_DEPTH:
+            packed = _packed(item) if type(item) is not dict and item else None
+            if packed is None:  # its members would sit deeper than from_arrays reads
+                return _refuse(item, strict, "a tree nested more than MAX_DEPTH levels")
         if type(item) is dict and all(type(k) is str and _NAME.fullmatch(k) for k in item):
             items = {k: spec(v, f"{path}.{k}", depth + 1) for k, v in item.items()}
             return {"kind": "dict", "items": items}
