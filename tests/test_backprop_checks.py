@@ -360,6 +360,7 @@ BACKWARD_MISTAKES = {
 
 
 ALL_WRONG = {**WRONG_ANSWERS, **BACKWARD_MISTAKES}
+MISTAKES = WRONG_ANSWERS  # the name tests/test_backprop_notebook.py imports them by
 
 
 @functools.cache
