@@ -40,16 +40,15 @@ def test_the_reference_defines_every_learner_function_with_the_notebooks_paramet
         assert [p.name for p in parameters] == [a.arg for a in node.args.args], name
         defaults = [p.default for p in parameters if p.default is not inspect.Parameter.empty]
         assert defaults == [ast.literal_eval(d) for d in node.args.defaults], name
-        assert inspect.getdoc(function), f"{name} has no docstring"
+        assert ">>>" in (inspect.getdoc(function) or ""), f"{name} shows no example"
 
 
 def test_every_module_of_the_package_runs_its_docstring_examples(assignment):
-    attempted = {}
+    # Each learner function's example (above) among them: they are run, not only shown.
     for info in pkgutil.iter_modules([str(assignment.package)]):
         module = importlib.import_module(f"solutions.{assignment.name}.{info.name}")
-        failed, attempted[info.name] = doctest.testmod(module, report=True)
+        failed, _ = doctest.testmod(module, report=True)
         assert failed == 0, f"{failed} docstring example(s) of {module.__name__} failed"
-    assert attempted["reference"] >= 10, "the reference shows each function at work"
 
 
 def _same(a, b) -> bool:
