@@ -29,9 +29,11 @@ Spec kinds:
 Array names are ``PREFIX.PATH`` (``arg1.W1``, ``value.1.Z1``,
 ``stand_in.backward_propagation.dW1``), so an archive reads on its own. ``from_arrays``
 trusts nothing: an unknown kind, a missing key, a non-numeric or object array, or a tree deeper
-than MAX_DEPTH raises ValueError (the clean room then scores that call as unanswered). What
-an honest answer can make larger is bounded in bytes only (the clean room's MAX_RESULT_BYTES),
-never by a count of entries.
+than MAX_DEPTH raises ValueError (the clean room then reads no further frame: that call and the
+later ones stay unanswered). ``to_arrays`` never writes such a spec: what it cannot write (a
+tree nested deeper, too) becomes ``other`` where ``from_arrays`` still reads it. What an honest
+answer can make larger is bounded in bytes only (the clean room's MAX_RESULT_BYTES), never by a
+count of entries.
 
 This module imports only the standard library and numpy, so the sandbox harness, which must not
 import ``solutions``, carries an identical copy (the clean room copies this file beside it).
