@@ -246,7 +246,7 @@ def test_a_function_right_only_at_one_runs_inputs_fails_with_another_runs(assign
     checks = set(assignment.checks())
     allowed = (set(NOT_YET_DRAWN_AT_GRADING_TIME) | set(FIXED_BY_DESIGN)) & checks
     assert passed - allowed == set(), "these checks can be passed by remembering one run"
-    assert allowed - passed == set(), "these are drawn at grading time now: take them off the list"
+    assert allowed - passed == set(), "these are drawn at grading time: take them off the list"
 
 
 # --------------------------------------------------------------------------------------------

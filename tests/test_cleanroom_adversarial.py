@@ -85,7 +85,7 @@ def test_attack_earns_no_more_than_all_zeros(name, zero_baseline, tmp_path):
 @pytest.mark.parametrize("name", ATTACKS)
 def test_attack_in_a_cell_of_the_learners_own_earns_no_more_than_all_zeros(name, zero_baseline,
                                                                            tmp_path):
-    """The clean room runs the learner's own cells too (issue 12): the same attacks, written in
+    """The clean room runs the learner's own cells too: the same attacks, written in
     a new cell below the set-up cell (no nbgrader metadata), earn nothing either."""
     gradebook = tmp_path / "gradebook.db"
     gradebook.write_bytes(b"canary")
@@ -138,7 +138,7 @@ def test_code_right_only_when_not_graded_is_capped_by_the_in_kernel_zero():
 
 
 # --------------------------------------------------------------------------------------------
-# Cheats that abuse repair (issue 12): forged metadata, disguised cells, pasted docstrings
+# Cheats that abuse repair: forged metadata, disguised cells, pasted docstrings
 # --------------------------------------------------------------------------------------------
 
 REPAIR_CHEATS = sorted(p.stem for p in (CORPUS / "repair").glob("*.py"))

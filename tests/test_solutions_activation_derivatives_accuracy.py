@@ -1,7 +1,7 @@
 """Accuracy of the first assignment's reference (solutions/activation_derivatives/reference.py)
 against an arbitrary-precision reference (mpmath).
 
-The target (issue 2): within 4 ulp of the exact value over the whole float64 and float32 range.
+The target: within 4 ulp of the exact value over the whole float64 and float32 range.
 The error is measured in ulps of the exact value's own binade, computed in mpmath, so the
 reference is never rounded before the comparison.
 """
