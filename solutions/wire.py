@@ -29,9 +29,11 @@ Spec kinds:
 Array names are ``PREFIX.PATH`` (``arg1.W1``, ``value.1.Z1``,
 ``stand_in.backward_propagation.dW1``), so an archive reads on its own. ``from_arrays``
 trusts nothing: an unknown kind, a missing key, a non-numeric or object array, or a tree deeper
-than MAX_DEPTH raises ValueError (the clean room then scores that call as unanswered). What
-an honest answer can make larger is bounded in bytes only (the clean room's MAX_RESULT_BYTES),
-never by a count of entries.
+than MAX_DEPTH raises ValueError (the clean room then reads no further frame: that call and the
+later ones stay unanswered). ``to_arrays`` never writes such a spec: what it cannot write (a
+tree nested deeper, too) becomes ``other`` where ``from_arrays`` still reads it. What an honest
+answer can make larger is bounded in bytes only (the clean room's MAX_RESULT_BYTES), never by a
+count of entries.
 
 This module imports only the standard library and numpy, so the sandbox harness, which must not
 import ``solutions``, carries an identical copy (the clean room copies this file beside it).
@@ -125,6 +127,10 @@ def to_arrays(value, prefix: str, *, strict: bool = True) -> tuple[dict, dict[st
         if numeric and (type(item) is np.ndarray or isinstance(item, np.generic)):
             arrays[path] = np.array(item)
             return {"kind": "array" if type(item) is np.ndarray else "npscalar", "key": path}
+        if type(item) in (dict, tuple, list) and depth == MAX_DEPTH:
+            packed = _packed(item) if type(item) is not dict and item else None
+            if packed is None:  # its members would sit deeper than from_arrays reads
+                return _refuse(item, strict, "a tree nested more than MAX_DEPTH levels")
         if type(item) is dict and all(type(k) is str and _NAME.fullmatch(k) for k in item):
             items = {k: spec(v, f"{path}.{k}", depth + 1) for k, v in item.items()}
             return {"kind": "dict", "items": items}

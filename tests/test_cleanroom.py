@@ -1,7 +1,12 @@
-"""autograder.cleanroom: plain data across the boundary, strict decoding, and the cap rule."""
+"""autograder.cleanroom: strict decoding of what comes back, the notebook as the clean room runs
+it, the cap rule, and, for every assignment (the ``assignment`` fixture of tests/conftest.py),
+the real sandbox: the model answers pass every check there, the untouched release none, and a
+function that works only in the kernel loses exactly the cells its absence costs.
+"""
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import zipfile
@@ -11,25 +16,39 @@ import nbformat
 import numpy as np
 import pytest
 
+from autograder import submissions as S
 from autograder.cleanroom import (
+    RERUN_MESSAGE,
     Outcome,
     apply_cap,
+    check_rng,
+    cleanroom_scores,
     decode_results,
+    display_cells,
     encode_calls,
     learner_steps,
-    new_rng,
+    new_seed,
+    notebook_caps,
     run_calls,
 )
 from autograder.isolation import cleanroom_harness
 from autograder.isolation.sandbox import sandbox_problem
-from solutions.checks import SAFE_FUNCTIONS, Call
+from solutions import checking, wire
+from solutions.checking import Call
 
 CALLS = [Call("relu", (np.array([-1.0, 2.0]),)), Call("relu", (3.0,))]
-
 REPO = Path(__file__).resolve().parents[1]  # this checkout, wherever it is cloned
+SANDBOX = pytest.mark.skipif(sandbox_problem() is not None,
+                             reason=f"no sandbox: {sandbox_problem()}")
+SEED = 20260101  # a fixed run seed: the sandbox tests below grade the same inputs every time
 
 
-def frame(arrays: dict, *, compress: bool = False, allow_pickle: bool = True) -> bytes:
+def harness_frame(index, value, error=None, args=()) -> bytes:
+    """What the harness writes for one call (with the grader's copy of wire)."""
+    return cleanroom_harness._frame(index, value, error, args, wire)
+
+
+def frame(arrays: dict, *, compress: bool = False) -> bytes:
     buffer = io.BytesIO()
     (np.savez_compressed if compress else np.savez)(buffer, **arrays)
     payload = buffer.getvalue()
@@ -37,7 +56,8 @@ def frame(arrays: dict, *, compress: bool = False, allow_pickle: bool = True) ->
 
 
 def meta(**fields) -> np.ndarray:
-    base = {"index": 0, "kind": "array", "type": "ndarray", "error": None, "args_after": []}
+    base = {"index": 0, "kind": "value", "error": None,
+            "value": {"kind": "array", "key": "value"}, "args_after": {}}  # fmt: skip
     base.update(fields)
     return np.frombuffer(json.dumps(base).encode(), dtype=np.uint8)
 
@@ -45,18 +65,17 @@ def meta(**fields) -> np.ndarray:
 # --- decoding what comes back ---------------------------------------------------------------------
 
 
-def test_harness_frame_round_trips_as_a_plain_array_and_the_input_after_the_call():
+def test_a_harness_frame_round_trips_as_a_plain_array_and_the_input_after_the_call():
     z = np.array([-1.0, 2.0])
-    data = cleanroom_harness.encode_result(0, np.array([0.0, 2.0]), None, (z,))
-    result = decode_results(data, CALLS)[0]
+    result = decode_results(harness_frame(0, np.array([0.0, 2.0]), None, (z,)), CALLS)[0]
     assert type(result.value) is np.ndarray and result.value.tolist() == [0.0, 2.0]
     assert result.args_after[0].tolist() == [-1.0, 2.0]
     assert result.error is None
 
 
-def test_scalar_comes_back_as_a_numpy_scalar_and_errors_as_text():
-    data = cleanroom_harness.encode_result(1, 3.0, None, (3.0,))
-    data += cleanroom_harness.encode_result(0, None, "ValueError: nope", (np.zeros(2),))
+def test_a_scalar_comes_back_as_a_number_and_errors_as_text():
+    data = harness_frame(1, 3.0, None, (3.0,))
+    data += harness_frame(0, None, "ValueError: nope", (np.zeros(2),))
     results = decode_results(data, CALLS)
     assert results[1].value == 3.0 and np.ndim(results[1].value) == 0
     assert results[0].error == "ValueError: nope" and results[0].value is None
@@ -70,25 +89,23 @@ def test_subclass_and_always_equal_objects_become_placeholders_that_compare_uneq
         def __eq__(self, other):
             return True
 
-    data = cleanroom_harness.encode_result(0, np.zeros(2).view(Sub), None, ())
-    data += cleanroom_harness.encode_result(1, AlwaysEqual(), None, ())
+    data = harness_frame(0, np.zeros(2).view(Sub)) + harness_frame(1, AlwaysEqual())
     results = decode_results(data, CALLS)
     assert type(results[0].value).__name__ == "Sub" and not isinstance(results[0].value, np.ndarray)
     assert type(results[1].value).__name__ == "AlwaysEqual"
     assert results[1].value != 3.0  # the placeholder has object's own __eq__
 
 
-def test_pickled_object_array_is_refused_and_ends_parsing():
+def test_a_pickled_object_array_is_refused_and_ends_parsing():
     evil = frame({"meta": meta(), "value": np.array([object()], dtype=object)})
-    good = cleanroom_harness.encode_result(1, 3.0, None, ())
-    assert decode_results(evil + good, CALLS) == {}
+    assert decode_results(evil + harness_frame(1, 3.0), CALLS) == {}
 
 
-def test_compressed_frame_is_refused():
+def test_a_compressed_frame_is_refused():
     assert decode_results(frame({"meta": meta(), "value": np.zeros(2)}, compress=True), CALLS) == {}
 
 
-def test_frame_declaring_more_than_it_holds_is_refused():
+def test_a_frame_declaring_more_than_it_holds_is_refused():
     payload = io.BytesIO()
     with zipfile.ZipFile(payload, "w") as archive:
         archive.writestr("meta.npy", b"x" * 10)
@@ -98,48 +115,61 @@ def test_frame_declaring_more_than_it_holds_is_refused():
 
 @pytest.mark.parametrize(
     "fields",
-    [{"index": 7}, {"index": -1}, {"index": "0"}, {"kind": "pickle"}, {"type": "a b"}],
-    ids=["index-out-of-range", "negative-index", "index-not-int", "unknown-kind", "bad-type-name"],
-)
+    [{"index": 7}, {"index": -1}, {"index": "0"}, {"kind": "pickle"}, {"kind": "array"},
+     {"value": {"kind": "other", "type": "a b"}}, {"value": {"kind": "array", "key": "nowhere"}},
+     {"args_after": {"1": {"kind": "array", "key": "value"}}},  # relu(3.0): no array argument
+     {"args_after": [{"kind": "array", "key": "value"}]}, {"error": 3}],
+    ids=["index-out-of-range", "negative-index", "index-not-int", "unknown-kind", "old-kind",
+         "bad-type-name", "missing-array", "float-argument-back-as-array", "args-not-a-dict",
+         "error-not-text"],
+)  # fmt: skip
 def test_malformed_meta_is_refused(fields):
-    assert decode_results(frame({"meta": meta(**fields), "value": np.zeros(2)}), CALLS) == {}
+    data = frame({"meta": meta(**{"index": 1, **fields}), "value": np.zeros(2)})
+    assert decode_results(data, CALLS) == {}
 
 
-def test_duplicate_index_ends_parsing_but_keeps_what_came_before():
-    one = cleanroom_harness.encode_result(0, np.zeros(2), None, ())
-    assert list(decode_results(one + one, CALLS)) == [0]
+def test_a_duplicate_index_ends_parsing_but_keeps_what_came_before():
+    one = harness_frame(0, np.zeros(2))
+    assert list(decode_results(one + one + harness_frame(1, 3.0), CALLS)) == [0]
 
 
-def test_string_array_result_is_refused():
+def test_a_string_array_result_is_refused():
     assert decode_results(frame({"meta": meta(), "value": np.array(["0.5"])}), CALLS) == {}
+
+
+def test_parameter_dicts_come_back_rebuilt_and_so_do_the_arguments_after_the_call():
+    params = {"W1": np.ones((2, 2))}
+    calls = [Call("update_parameters", (params, {"dW1": np.ones((2, 2))}, 0.1))]
+    data = harness_frame(0, {"W1": np.zeros((2, 2))}, None, calls[0].args)
+    (result,) = decode_results(data, calls).values()
+    assert result.error is None and np.array_equal(result.value["W1"], np.zeros((2, 2)))
+    assert np.array_equal(result.args_after[0]["W1"], np.ones((2, 2)))
+    assert result.args_after[2] == 0.1  # not an array or a dict: never sent back
 
 
 # --- encoding what goes in ------------------------------------------------------------------------
 
 
-def test_calls_are_encoded_as_plain_data_and_only_known_functions_by_name():
-    data = encode_calls(
-        [Call("numerical_derivative", ("sin", np.float32(1.0)), {"eps": 1e-3}), *CALLS]
-    )
+def test_calls_are_encoded_as_plain_data_and_functions_only_by_a_safe_name():
+    data = encode_calls([Call("numerical_derivative", (wire.Safe("sin"), np.float32(1.0)),
+                              {"eps": 1e-3}), Call("f", ("tanh", [1.0, 2.0])), *CALLS])  # fmt: skip
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         plan = json.loads(bytes(npz["plan"]).decode())
-    assert plan[0]["args"][0] == {"kind": "safe", "name": "sin"}
-    assert plan[0]["args"][1]["kind"] == "npscalar"
-    with pytest.raises(ValueError, match="harness knows"):
-        encode_calls([Call("numerical_derivative", ("os.system", 1.0))])
-    with pytest.raises(TypeError, match="must be a number"):
-        encode_calls([Call("relu", ([1.0, 2.0],))])
+    assert plan[0]["args"][0] == {"kind": "function", "name": "sin"}
+    assert plan[0]["args"][1]["kind"] == "npscalar" and plan[0]["kwargs"]["eps"]["kind"] == "float"
+    assert plan[1]["args"] == [{"kind": "str", "value": "tanh"},
+                               {"kind": "numbers", "type": "list", "key": "c1.arg1"}]
+    with pytest.raises(TypeError, match="cannot cross the sandbox boundary"):
+        encode_calls([Call("numerical_derivative", (wire.Safe("os.system"), 1.0))])
+    with pytest.raises(TypeError, match="cannot cross the sandbox boundary"):
+        encode_calls([Call("relu", (object(),))])
 
 
-def test_harness_safe_functions_match_the_check_table():
-    z = np.linspace(-2, 2, 9)
-    assert cleanroom_harness.SAFE_FUNCTIONS.keys() == SAFE_FUNCTIONS.keys()
-    for name, function in SAFE_FUNCTIONS.items():
-        np.testing.assert_array_equal(cleanroom_harness.SAFE_FUNCTIONS[name](z), function(z))
-
-
-def test_grading_inputs_are_drawn_fresh_each_time():
-    assert new_rng().random() != new_rng().random()
+def test_grading_inputs_are_drawn_fresh_for_each_run_and_the_same_for_every_student():
+    assert new_seed() != new_seed()
+    assert check_rng(SEED, "relu_values").random() == check_rng(SEED, "relu_values").random()
+    assert check_rng(SEED, "relu_values").random() != check_rng(SEED, "relu_inputs").random()
+    assert check_rng(SEED, "relu_values").random() != check_rng(SEED + 1, "relu_values").random()
 
 
 # --- what runs inside -----------------------------------------------------------------------------
@@ -169,60 +199,29 @@ def test_every_code_cell_but_the_test_cells_runs_in_notebook_order():
     assert "run_cell_magic('bash'" in sources[5]
 
 
-def test_unchanged_display_cells_of_the_release_are_left_out_and_edited_ones_run():
-    from autograder.cleanroom import display_cells
-    from autograder.submissions import RELEASE, find_cell, insert_cell, make_submission
-
-    shown = display_cells(RELEASE)
-    plot = 'plot_activation("sigmoid", sigmoid, sigmoid_derivative)'
-    # The instructor's "try it" and plot cells; never the set-up cell, which defines helpers.
-    assert plot in shown and not any("def plot_activation" in source for source in shown)
-    notebook = make_submission(None)
-    edited = next(c for c in notebook.cells if c.source == plot)
-    edited.source = plot + "\nsigmoid = lambda z: z  # the learner's edit"
-    notebook = insert_cell(notebook, plot, after="relu")  # a learner's unchanged copy of it
-    steps = learner_steps(notebook, shown)
-    sources = [step["source"].strip() for step in steps if "cell" in step]
-    assert edited.source in sources
-    assert plot not in sources  # the unchanged cell and its copy only show; neither runs
-    assert find_cell(notebook, "setup").source.strip() in sources
-
-
-@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
-def test_clean_room_process_sees_no_reference_no_repository_and_no_nbgrader_variable(monkeypatch):
-    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    code = f"""
-import importlib.util, os
-import numpy as np
-def relu(z):
-    # Of the repository only .venv and, unless the checkout lies under /tmp (which each fork
-    # replaces), the empty folder where kernels (never the clean room) bind the reference.
-    reference = {str(REPO / "solutions")!r}
-    listing = sorted(os.listdir({str(REPO)!r}))
-    seen = (importlib.util.find_spec("solutions") is not None, "NBGRADER_EXECUTION" in os.environ,
-            listing not in ([".venv"], [".venv", "solutions"]),
-            os.path.isdir(reference) and os.listdir(reference) != [], os.getuid() == 0)
-    return np.array([float(s) for s in seen])
-"""
-    run = run_calls([code], CALLS[1:], timeout=20)
-    assert run.stopped == ""
-    assert run.results[0].value.tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
+def test_the_releases_unchanged_display_cells_are_left_out_and_edited_ones_run(assignment):
+    shown = display_cells(assignment.release)
+    release = S.read_notebook(assignment.release)
+    free = [cell for cell in release.cells
+            if cell.cell_type == "code" and "nbgrader" not in cell.metadata]  # fmt: skip
+    assert shown and shown <= {cell.source for cell in free}, "it demonstrates its functions"
+    for source in shown:  # they only show: nothing in them defines what a graded cell uses
+        nodes = list(ast.walk(ast.parse(source)))
+        assert not any(isinstance(node, (ast.FunctionDef, ast.Import, ast.ImportFrom))
+                       for node in nodes), source  # fmt: skip
+    first = next(cell for cell in free if cell.source in shown)
+    edited = S.insert_cell(release, first.source)  # a learner's unchanged copy, at the end
+    edited.cells[release.cells.index(first)].source = first.source + "\nx = 1  # an edit"
+    sources = [step["source"].strip() for step in learner_steps(edited, shown) if "cell" in step]
+    assert sum(source.startswith(first.source.strip()) for source in sources) == 1  # the edit
+    locked = [cell.source.strip() for cell in release.cells if cell.cell_type == "code"
+              and S.nbgrader_metadata(cell).get("locked") and not S.nbgrader_metadata(cell).get(
+                  "grade")]  # fmt: skip
+    assert locked and all(source in sources for source in locked)  # the set-up cell runs
 
 
-@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
-def test_a_call_that_hangs_costs_only_that_function():
-    # As in the kernel run: once a function has run out of time, its later calls fail at once,
-    # so one endless loop cannot use up the whole run and cost the other functions.
-    code = (
-        "import time\n"
-        "def relu(z):\n    if z == 3.0:\n        time.sleep(60)\n    return z\n"
-        "def relu_derivative(z):\n    return 1.0\n"
-    )
-    calls = [Call("relu", (3.0,)), Call("relu", (4.0,)), Call("relu_derivative", (4.0,))]
-    run = run_calls([code], calls, timeout=20)
-    assert run.results[0].error.startswith("CallTimeout")
-    assert run.results[1].error.startswith("CallTimeout: not run")
-    assert run.results[2].value == 1.0
+def test_display_cells_of_a_missing_release_are_none():
+    assert display_cells(REPO / "release" / "nothing" / "nothing.ipynb") == frozenset()
 
 
 # --- the cap --------------------------------------------------------------------------------------
@@ -253,33 +252,49 @@ def test_cap_never_raises_points_and_leaves_cells_without_a_check_alone():
     assert points == {"sigmoid_values": 0.0, "free_text": 3.0} and reasons == {}
 
 
-@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
-def test_notebook_caps_zero_exactly_the_cells_whose_function_fails_in_the_clean_room():
-    from pathlib import Path
-
-    source = Path(__file__).resolve().parents[1] / "source" / "activation_derivatives"
-    notebook = nbformat.read(str(source / "activation_derivatives.ipynb"), as_version=4)
-    for cell in notebook.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "relu_derivative":
-            cell.source = "from solutions import relu_derivative"  # works only in the kernel
-    from autograder.cleanroom import RERUN_MESSAGE, notebook_caps
-
-    caps = notebook_caps(notebook)
-    assert {g for g in caps} == {
-        "relu_derivative_values", "relu_derivative_inputs",
-        "relu_derivative_at_zero", "relu_derivative_keeps_input",
-    }  # fmt: skip
-    number = 1 + next(i for i, c in enumerate(notebook.cells)
-                      if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                      == "relu_derivative")
-    for points, reason, message in caps.values():
-        assert points == 0.0 and reason.startswith("relu_derivative lost points when re-run")
-        # The feedback says what went wrong: here the cell's import, as the clean room ran it.
-        assert message == (RERUN_MESSAGE + f"relu_derivative was not defined: cell {number} "
-                           "raised ModuleNotFoundError: No module named 'solutions'.")
+# --- the real sandbox -----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
+@SANDBOX
+def test_the_clean_room_process_sees_no_reference_no_repository_and_no_nbgrader_variable(
+    monkeypatch,
+):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    code = f"""
+import importlib.util, os
+import numpy as np
+def relu(z):
+    # Of the repository only .venv and, unless the checkout lies under /tmp (which each fork
+    # replaces), the empty folder where kernels (never the clean room) bind the reference.
+    reference = {str(REPO / "solutions")!r}
+    listing = sorted(os.listdir({str(REPO)!r}))
+    seen = (importlib.util.find_spec("solutions") is not None, "NBGRADER_EXECUTION" in os.environ,
+            listing not in ([".venv"], [".venv", "solutions"]),
+            os.path.isdir(reference) and os.listdir(reference) != [], os.getuid() == 0)
+    return np.array([float(s) for s in seen])
+"""
+    run = run_calls([code], CALLS[1:], timeout=20)
+    assert run.stopped == ""
+    assert run.results[0].value.tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
+
+
+@SANDBOX
+def test_a_call_that_hangs_costs_only_that_function():
+    # As in the kernel run: once a function has run out of time, its later calls fail at once,
+    # so one endless loop cannot use up the whole run and cost the other functions.
+    code = (
+        "import time\n"
+        "def relu(z):\n    if z == 3.0:\n        time.sleep(60)\n    return z\n"
+        "def relu_derivative(z):\n    return 1.0\n"
+    )
+    calls = [Call("relu", (3.0,)), Call("relu", (4.0,)), Call("relu_derivative", (4.0,))]
+    run = run_calls([code], calls, timeout=20)
+    assert run.results[0].error.startswith("CallTimeout")
+    assert run.results[1].error.startswith("CallTimeout: not run")
+    assert run.results[2].value == 1.0
+
+
+@SANDBOX
 @pytest.mark.parametrize("forked", [False, True], ids=["own-sandbox", "forked"])
 def test_pyplot_works_and_a_cold_clean_room_imports_it_only_when_used(forked):
     from autograder.cleanroom import CLEANROOM_LIMITS, _run_calls
@@ -302,11 +317,84 @@ def sigmoid(z):
         assert values == [1.0, 1.0, 0.0]
 
 
-@pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}")
+def _failures(outcomes) -> dict[str, str]:
+    return {grade_id: o.message for grade_id, o in outcomes.items() if not o.passed}
+
+
+@SANDBOX
+@pytest.mark.slow
+def test_the_model_answers_typed_into_the_release_pass_every_check_in_the_clean_room(assignment):
+    answers = S.correct_answers(assignment.source)
+    notebook = S.make_submission(answers, release=assignment.release)
+    outcomes = cleanroom_scores(notebook, assignment.checks(), seed=SEED,
+                                catalogue=assignment.catalogue(),
+                                skip=display_cells(assignment.release))
+    assert set(outcomes) == set(assignment.checks())
+    assert _failures(outcomes) == {}
+
+
+@SANDBOX
+@pytest.mark.slow
+def test_the_untouched_release_passes_nothing_and_says_to_replace_the_stubs(assignment):
+    outcomes = cleanroom_scores(assignment.release, assignment.checks(), seed=SEED,
+                                catalogue=assignment.catalogue(),
+                                skip=display_cells(assignment.release))
+    failed = _failures(outcomes)
+    assert set(failed) == set(assignment.checks())
+    for grade_id, message in failed.items():
+        function = assignment.checks()[grade_id].function
+        assert message.startswith(f"{function} still raises NotImplementedError"), message
+
+
+def _in_process_failures(assignment, missing: str) -> set[str]:
+    """The checks that fail, in-process, for the notebook's model answers without `missing`:
+    the source notebook's set-up and solution cells run in one namespace, as in a kernel."""
+    namespace = {"__name__": "__main__"}
+    for cell in S.read_notebook(assignment.source).cells:
+        meta = S.nbgrader_metadata(cell)
+        if cell.cell_type == "code" and meta and (meta.get("solution") or not meta.get("grade")):
+            exec(cell.source, namespace)  # noqa: S102 - the course's own notebook
+    del namespace[missing]
+    failed = set()
+    for grade_id, check in assignment.checks().items():
+        with checking.quiet():
+            calls = check.calls(check_rng(SEED, grade_id))
+            if check.verify(calls, [checking.execute_call(c, namespace) for c in calls]):
+                failed.add(grade_id)
+    return failed
+
+
+@SANDBOX
+@pytest.mark.slow
+def test_notebook_caps_zero_exactly_the_cells_a_kernel_only_function_costs(assignment):
+    # The first function's cell imports it from the reference: that works in the kernel only.
+    # The caps are exactly the checks that fail without that function (its own, and those of
+    # functions that call it), each with what went wrong there.
+    notebook = S.read_notebook(assignment.source)
+    function = next(iter(S.solution_cells(notebook)))
+    S.find_cell(notebook, function).source = (
+        f"from solutions.{assignment.name}.reference import {function}")
+    caps = notebook_caps(notebook, assignment.checks(), seed=SEED,
+                         catalogue=assignment.catalogue(), skip=display_cells(assignment.release))
+    assert set(caps) == _in_process_failures(assignment, function)
+    number = 1 + notebook.cells.index(S.find_cell(notebook, function))
+    for grade_id, (points, reason, message) in caps.items():
+        own = assignment.checks()[grade_id].function
+        assert points == 0.0 and reason.startswith(f"{own} lost points when re-run"), reason
+        assert message.startswith(RERUN_MESSAGE), message
+        if own == function:  # the feedback says what went wrong: the cell's import, as run there
+            assert message == (RERUN_MESSAGE + f"{function} was not defined: cell {number} "
+                               "raised ModuleNotFoundError: No module named 'solutions'.")
+        else:
+            assert f"Cell {number} raised ModuleNotFoundError" in message, message
+
+
+@SANDBOX
+@pytest.mark.slow
 def test_a_run_stopped_before_it_answered_gets_one_more_try(monkeypatch):
     # Stands in for a machine so busy that the first run's wall clock ran out (seen in CI): the
     # first run is cut after its first answer; the second, real one answers everything.
-    from autograder import cleanroom, submissions
+    from autograder import cleanroom, course
     from autograder.cleanroom import RoomRun
 
     real, runs = cleanroom.run_calls, []
@@ -320,8 +408,8 @@ def test_a_run_stopped_before_it_answered_gets_one_more_try(monkeypatch):
         return run
 
     monkeypatch.setattr(cleanroom, "run_calls", busy_then_real)
-    nb = submissions.make_submission(submissions.correct_answers())
-    outcomes = cleanroom.cleanroom_scores(nb)
+    first = course.assignments()[0]  # the machinery's, not an assignment's, concern
+    notebook = S.make_submission(S.correct_answers(first.source), release=first.release)
+    outcomes = cleanroom_scores(notebook, first.checks(), seed=SEED)
     assert len(runs) == 2
-    assert all(o.passed for o in outcomes.values()), [o.message for o in outcomes.values()
-                                                      if not o.passed][:2]
+    assert _failures(outcomes) == {}

@@ -1,7 +1,9 @@
-"""The adversarial corpus (tests/adversarial/): no attack earns more in the clean room than an
-honest submission whose functions all return zeros, every run ends within its time bound, and
-honest code still passes. The cheats that abuse notebook repair (tests/adversarial/repair/) are
-graded through the whole pipeline and earn no more than all zeros either."""
+"""The adversarial corpus (tests/adversarial/, written against the course's first assignment):
+no attack earns more in the clean room than an honest submission whose functions all return
+zeros, every run ends within its time bound, and honest code still passes. The cheats that abuse
+notebook repair (tests/adversarial/repair/) are graded through the whole pipeline and earn no
+more than all zeros either. The clean room gets what grading gives it (cleanroom.caps_hook): the
+assignment's checks and catalogue, its release's display cells to skip, and a run's seed."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.cleanroom import apply_cap, cleanroom_scores
+from autograder import cleanroom, course
+from autograder.cleanroom import apply_cap
 from autograder.isolation.sandbox import sandbox_problem
 from autograder.submissions import (
     correct_answers,
@@ -31,8 +34,10 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).with_name("adversarial")
-RELEASE = REPO / "release" / "activation_derivatives" / "activation_derivatives.ipynb"
-SOURCE = REPO / "source" / "activation_derivatives" / "activation_derivatives.ipynb"
+FIRST = course.assignments()[0]  # the corpus's assignment: the builders' default
+SOURCE = FIRST.source
+CHECKS = FIRST.checks()
+SEED = 20260101  # a fixed run seed: the attacks cannot know it, and a failure can be re-run
 ATTACKS = sorted(p.stem for p in CORPUS.glob("*.py") if p.stem != "honest_all_zeros")
 # Each run is stopped after 10 s of wall time: an honest run takes ~1.5 s on an idle 2-core
 # machine, and several times that when the machine is shared.
@@ -45,25 +50,23 @@ def passed(outcomes) -> set[str]:
     return {grade_id for grade_id, outcome in outcomes.items() if outcome.passed}
 
 
+def cleanroom_scores(notebook, timeout=TIMEOUT):
+    return cleanroom.cleanroom_scores(notebook, CHECKS, seed=SEED, catalogue=FIRST.catalogue(),
+                                      timeout=timeout,
+                                      skip=cleanroom.display_cells(FIRST.release))
+
+
 @pytest.fixture(scope="module")
 def zero_baseline() -> set[str]:
     code = (CORPUS / "honest_all_zeros.py").read_text()
     return passed(cleanroom_scores(single_cell_submission(code), timeout=TIMEOUT))
 
 
-def test_honest_reference_passes_every_check_in_the_clean_room():
-    outcomes = cleanroom_scores(SOURCE, timeout=TIMEOUT)
-    failed = {k: o.message for k, o in outcomes.items() if not o.passed}
-    assert failed == {}
-
-
-def test_untouched_release_passes_nothing():
-    assert passed(cleanroom_scores(RELEASE, timeout=TIMEOUT)) == set()
-
-
 def test_zero_baseline_is_small_and_explained(zero_baseline):
-    # Zeros are right only where the answer is 0: the course's ReLU slope at z = 0.
-    assert zero_baseline <= {"relu_derivative_at_zero"}
+    # Zeros of the input's shape pass only the keeps_input checks, which judge the input and the
+    # result's shape alone (values are the other checks' concern). Every value check draws
+    # nonzero answers at grading time, the at-zero checks included.
+    assert zero_baseline == {g for g in CHECKS if g.endswith("_keeps_input")}
 
 
 @pytest.mark.parametrize("name", ATTACKS)
@@ -82,7 +85,7 @@ def test_attack_earns_no_more_than_all_zeros(name, zero_baseline, tmp_path):
 @pytest.mark.parametrize("name", ATTACKS)
 def test_attack_in_a_cell_of_the_learners_own_earns_no_more_than_all_zeros(name, zero_baseline,
                                                                            tmp_path):
-    """The clean room runs the learner's own cells too (issue 12): the same attacks, written in
+    """The clean room runs the learner's own cells too: the same attacks, written in
     a new cell below the set-up cell (no nbgrader metadata), earn nothing either."""
     gradebook = tmp_path / "gradebook.db"
     gradebook.write_bytes(b"canary")
@@ -135,7 +138,7 @@ def test_code_right_only_when_not_graded_is_capped_by_the_in_kernel_zero():
 
 
 # --------------------------------------------------------------------------------------------
-# Cheats that abuse repair (issue 12): forged metadata, disguised cells, pasted docstrings
+# Cheats that abuse repair: forged metadata, disguised cells, pasted docstrings
 # --------------------------------------------------------------------------------------------
 
 REPAIR_CHEATS = sorted(p.stem for p in (CORPUS / "repair").glob("*.py"))
@@ -167,7 +170,7 @@ def repair_batch(tmp_path_factory):
     for sid, nb in notebooks.items():
         nbformat.write(nb, str(root / "subs" / f"{sid}.ipynb"))
     result = grade(root / "subs", root / "out", progress=False,
-                   assignment="activation_derivatives")
+                   assignment=FIRST.name)
     return {row.student_id: row for row in result.rows}
 
 

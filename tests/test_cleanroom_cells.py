@@ -1,21 +1,26 @@
-"""Issue 12, target 1, at the clean room itself: it runs every cell that is not a test cell, in
-order, an error ending only its own cell, and slow exploration cannot spend the time the calls
-need (nor earn anything)."""
+"""The clean room itself runs every cell that is not a test cell, in order, an error ending only
+its own cell, and slow exploration cannot spend the time the calls need (nor earn anything).
+Shown on the course's first assignment (autograder.submissions' default notebooks), with its
+checks, catalogue and display cells as grading passes them (cleanroom.caps_hook)."""
 
 from __future__ import annotations
 
 import pytest
 
+from autograder import course
 from autograder import submissions as S
-from autograder.cleanroom import cleanroom_scores
+from autograder.cleanroom import cleanroom_scores, display_cells
 from autograder.isolation.sandbox import sandbox_problem
-from solutions.checks import CHECKS
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox: {sandbox_problem()}"),
 ]
 
+FIRST = course.assignments()[0]  # the builders' default
+CHECKS, CATALOGUE = FIRST.checks(), FIRST.catalogue()
+SKIP = display_cells(FIRST.release)
+SEED = 20260101  # a fixed run seed: the same inputs every time
 CORRECT = S.correct_answers()
 SLEEP = "import time\n\ntime.sleep(3600)  # a long exploration"
 # A learner who catches every Exception while exploring: the clean room's timeout is not one.
@@ -30,10 +35,14 @@ LIMITS = {"cell_seconds": 2.0, "cells_seconds": 3.0, "short_cell_seconds": 0.3}
 TIMEOUT = 15.0
 
 
-def failures(notebook, grade_ids=None) -> dict[str, str]:
+def scores(notebook, grade_ids=None, limits=LIMITS):
     checks = {g: CHECKS[g] for g in (grade_ids or CHECKS)}
-    outcomes = cleanroom_scores(notebook, checks, timeout=TIMEOUT, cell_limits=LIMITS)
-    return {g: o.message for g, o in outcomes.items() if not o.passed}
+    return cleanroom_scores(notebook, checks, seed=SEED, catalogue=CATALOGUE, timeout=TIMEOUT,
+                            cell_limits=limits, skip=SKIP)
+
+
+def failures(notebook, grade_ids=None) -> dict[str, str]:
+    return {g: o.message for g, o in scores(notebook, grade_ids).items() if not o.passed}
 
 
 def test_slow_exploration_cells_cost_the_answers_nothing():
@@ -60,7 +69,8 @@ def test_slow_cells_earn_nothing_for_a_wrong_answer():
     notebook = S.make_submission({**CORRECT, "relu": "return np.abs(z)"})
     notebook = S.insert_cell(notebook, SLEEP, after="relu")
     found = failures(notebook, ["relu_values", "relu_inputs", "relu_keeps_input"])
-    assert set(found) == {"relu_values", "relu_inputs", "relu_keeps_input"}
+    # relu_keeps_input judges only the input and the result's shape: np.abs passes it.
+    assert set(found) == {"relu_values", "relu_inputs"}
     assert found["relu_values"] == "relu(-2.0) returned 2.0; expected 0.0."
 
 
@@ -98,7 +108,7 @@ def test_a_cell_may_run_as_long_as_the_kernels_timeout_allows():
     notebook = S.insert_cell(S.make_submission({**CORRECT, "relu": "return positive_part(z)"}),
                              "import time\n\ntime.sleep(11)\n\n\ndef positive_part(z):\n"
                              "    return np.maximum(0.0, z)", before="relu")
-    assert notebook_caps(notebook, cell_seconds=12.0) == {}
+    assert notebook_caps(notebook, CHECKS, cell_seconds=12.0, seed=SEED, skip=SKIP) == {}
 
 
 def test_a_helper_cut_short_is_named_in_the_message():
@@ -109,7 +119,16 @@ def test_a_helper_cut_short_is_named_in_the_message():
                              "    return np.maximum(0.0, z)", before="relu")
     number = 1 + notebook.cells.index(S.find_cell(notebook, "relu")) - 1
     limits = {"cell_seconds": 3.0, "cells_seconds": 100.0}  # 3 s for that cell, whatever load
-    outcome = cleanroom_scores(notebook, {"relu_values": CHECKS["relu_values"]},
-                               timeout=TIMEOUT, cell_limits=limits)["relu_values"]
+    outcome = scores(notebook, ["relu_values"], limits)["relu_values"]
     assert outcome.message == ("relu(-2.0) raised NameError: name 'positive_part' is not defined "
                                f"(Cell {number} ran longer than 3 s and was stopped.)")
+
+
+def test_an_import_in_a_cell_of_the_learners_own_serves_the_answers_below():
+    # `from numpy import exp` in a cell of the learner's own, used by sigmoid (and so by
+    # sigmoid_derivative's answer, which calls sigmoid).
+    notebook = S.insert_cell(S.make_submission({**CORRECT, "sigmoid": "return 1 / (1 + exp(-z))"}),
+                             "from numpy import exp", after="setup")
+    grade_ids = [g for g, check in CHECKS.items()
+                 if check.function in ("sigmoid", "sigmoid_derivative")]  # fmt: skip
+    assert len(grade_ids) == 6 and failures(notebook, grade_ids) == {}

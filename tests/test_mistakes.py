@@ -1,236 +1,145 @@
-"""The catalogue of known mistakes (solutions/mistakes.py) and the diagnosis the checks add.
+"""Every assignment's catalogue of known mistakes (solutions/<assignment>/mistakes.py), for each
+assignment the course has (the ``assignment`` fixture of tests/conftest.py): each entry is a
+mistake the checks see, the diagnosis names it on every check it fails and never confuses it
+with another entry, and what a learner reads of it is short and gives no answer away.
 
-No kernel: learner functions are plain Python functions here, run through the checks exactly as
-run_check does (solutions.checks.execute_call on each check's calls).
+No kernel: an entry's code is typed, as a learner would type it, into a namespace holding the
+model answers (the reference module's code, run there), and the checks run on it exactly as
+``run_check`` runs them (``execute_call`` on each check's calls, then ``checking.judge``).
 """
 
-import math
+from __future__ import annotations
+
+import inspect
+import types
 
 import numpy as np
 import pytest
 
-from solutions import checks, mistakes
-from solutions.checks import CHECKS
-from solutions.mistakes import MARK, MISTAKES
+from autograder import cleanroom
+from autograder.submissions import correct_answers
+from solutions import checking
 
-FUNCTIONS = sorted({check.function for check in CHECKS.values()})
-
-
-def verdict(grade_id, function, *, plain=False):
-    """The check's message for `function` as the learner's answer (None: it passes). With
-    plain=True, the message the check gave before any diagnosis (today's message)."""
-    check = CHECKS[grade_id]
-    calls = check.calls(np.random.default_rng(checks.seed(grade_id)))
-    with checks.quiet():
-        results = [checks.execute_call(call, {check.function: function}) for call in calls]
-    verify = check.verify.__wrapped__ if plain else check.verify
-    return verify(calls, results)
+MAX_NAME, HINT = 40, (40, 200)  # a name fits a table column; a hint is a sentence or two
 
 
-def checks_of(function):
-    return [grade_id for grade_id, check in CHECKS.items() if check.function == function]
+@pytest.fixture(scope="module")
+def reference_code(assignment):
+    module = assignment.reference()
+    return compile(inspect.getsource(module), module.__file__, "exec")
 
 
-# --------------------------------------------------------------------------------------------
-# The table
-# --------------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def catalogue(assignment):
+    """The assignment's catalogue; an assignment without known mistakes has nothing to prove."""
+    entries = assignment.catalogue()
+    if not entries:
+        pytest.skip(f"{assignment.name} has no catalogue of known mistakes yet")
+    return entries
 
 
-def test_every_graded_function_has_known_mistakes():
-    covered = {entry.function for entry in MISTAKES.values()}
-    assert covered == set(FUNCTIONS)
+@pytest.fixture(autouse=True)
+def default_settings(assignment, monkeypatch):
+    for variable in assignment.settings:
+        monkeypatch.delenv(variable, raising=False)
 
 
-# The issue's list, each by the entry that stands for it.
-ISSUE_LIST = {
-    "the a-form applied to z: z(1 - z)": "sigmoid_derivative.a_form_on_z",
-    "the a-form applied to z: 1 - z**2": "tanh_derivative.a_form_on_z",
-    "sigma returned instead of sigma'": "sigmoid_derivative.returns_sigmoid",
-    "slope 1 at z = 0 (ReLU)": "relu_derivative.one_at_zero",
-    ">= for Leaky ReLU": "leaky_relu_derivative.one_at_zero",
-    "alpha ignored (leaky_relu)": "leaky_relu.alpha_ignored",
-    "alpha ignored (its slope)": "leaky_relu_derivative.alpha_ignored",
-    "a forward difference": "numerical_derivative.forward",
-    "eps ignored": "numerical_derivative.eps_ignored",
-    "the input modified in place": "relu.in_place",
-    "math.exp on arrays": "sigmoid.math_exp",
-    "Python if on arrays": "relu.python_if",
-    "a missing square": "tanh_derivative.missing_square",
-    "a wrong sign": "sigmoid_derivative.wrong_sign",
+# Where the inputs come from: the kernel's seed (the grade_id's), and two clean-room runs' seeds
+# (the clean room judges its results with the same catalogue).
+INPUTS = {
+    "kernel": lambda grade_id: np.random.default_rng(checking.seed(grade_id)),
+    "clean room 1": lambda grade_id: cleanroom.check_rng(1, grade_id),
+    "clean room 2": lambda grade_id: cleanroom.check_rng(2, grade_id),
 }
 
 
-def test_the_issues_common_mistakes_are_all_in_the_catalogue():
-    assert set(ISSUE_LIST.values()) <= set(MISTAKES)
+@pytest.fixture(scope="module")
+def failures(assignment, reference_code):
+    """entry key -> {(grade_id, inputs): (calls, results)} for every check of its function that
+    the entry, typed as the learner's answer, fails on those INPUTS."""
+    checks, found = assignment.checks(), {}
+    for entry in assignment.catalogue():
+        namespace = {"__name__": "learner"}
+        exec(reference_code, namespace)  # noqa: S102 - the course's own reference
+        typed = checking.compile_answer(namespace[entry.function], entry.code, namespace)
+        namespace[entry.function] = types.FunctionType(typed.__code__, namespace, entry.function,
+                                                       typed.__defaults__, typed.__closure__)
+        found[entry.key] = {}
+        for grade_id, check in checks.items():
+            if check.function != entry.function:
+                continue
+            for inputs, rng in INPUTS.items():
+                with checking.quiet():
+                    calls = check.calls(rng(grade_id))
+                    results = [checking.execute_call(call, namespace) for call in calls]
+                if check.verify(calls, results):
+                    found[entry.key][grade_id, inputs] = (calls, results)
+    return found
 
 
-def test_every_function_has_the_in_place_or_array_mistakes_that_apply_to_it():
-    for name in ("relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative"):
-        assert f"{name}.in_place" in MISTAKES and f"{name}.python_if" in MISTAKES
-    for name in ("sigmoid", "sigmoid_derivative", "sigmoid_derivative_from_activation",
-                 "tanh_derivative", "tanh_derivative_from_activation", "numerical_derivative"):
-        assert any(e.name == mistakes._SIGN for e in mistakes.for_function(name)), name
+def test_every_entry_is_compiled_for_a_function_the_notebook_grades(assignment):
+    graded = {check.function for check in assignment.checks().values()}
+    for entry in assignment.catalogue():
+        assert entry.function in graded and entry.key.startswith(entry.function + "."), entry.key
+        assert callable(entry.compute) and entry.compute.__name__ == entry.function, entry.key
 
 
-def test_names_are_short_unique_per_function_and_can_be_read_back():
-    for function in FUNCTIONS:
-        names = [entry.name for entry in mistakes.for_function(function)]
+def test_names_are_short_unique_per_function_and_can_be_read_back(assignment):
+    catalogue = assignment.catalogue()
+    for function in {entry.function for entry in catalogue}:
+        names = [entry.name for entry in catalogue if entry.function == function]
         assert len(names) == len(set(names)), function
-    for entry in MISTAKES.values():
-        assert 0 < len(entry.name) <= 40 and mistakes.SEPARATOR not in entry.name, entry.key
-        assert 40 <= len(entry.hint) <= 200, entry.key  # a sentence or two, never an essay
-        line = f"f(1.0) returned 2.0; expected 1.0. {mistakes.describe(entry)}"
-        assert mistakes.read(line) == ("f(1.0) returned 2.0; expected 1.0.", entry.name,
-                                       entry.hint)
+    for entry in catalogue:
+        assert 0 < len(entry.name) <= MAX_NAME and checking.SEPARATOR not in entry.name, entry.key
+        assert HINT[0] <= len(entry.hint) <= HINT[1], entry.key
+        assert "\n" not in entry.hint and checking.MARK not in entry.hint, entry.key
+        line = checking.joined("f(1.0) returned 2.0; expected 1.0.", entry)
+        assert checking.read(line, catalogue) == ("f(1.0) returned 2.0; expected 1.0.",
+                                                  entry.name, entry.hint)
 
 
-def test_hints_give_no_reference_code():
-    # A hint may name numpy tools and the lecture's formulas, never a line of a model answer.
-    answers = ["np.where(z > 0, 1.0, 0.0)", "np.where(z > 0, 1.0, alpha)",
-               "np.where(z > 0, z, alpha * z)", "np.maximum(0.0, z)", "s * (1 - s)",
-               "(f(z + eps) - f(z - eps)) / (2 * eps)", "1 - np.tanh(z) ** 2", "return"]
-    for entry in MISTAKES.values():
-        for answer in answers:
-            assert answer not in entry.hint, (entry.key, answer)
+def test_hints_give_no_line_of_a_model_answer_away(assignment):
+    # A hint may name numpy tools and the lecture's formulas, never a line of the notebook's
+    # model answer (nor of another right answer the assignment lists).
+    answers = list(correct_answers(assignment.source).values())
+    if (assignment.package / "variants.py").is_file():
+        import importlib
+
+        honest = importlib.import_module(f"solutions.{assignment.name}.variants").HONEST
+        answers += [body for _, bodies in honest.values() for body in bodies.values()]
+    lines = {line.strip().removeprefix("return ").strip() for answer in answers
+             for line in answer.splitlines()}
+    lines = {line for line in lines if len(line) >= 10 and not line.startswith(("#", '"'))}
+    for entry in assignment.catalogue():
+        for line in lines:
+            assert line not in entry.hint, (entry.key, line)
 
 
-# --------------------------------------------------------------------------------------------
-# Diagnosis through the checks (what run_check and the clean room both call)
-# --------------------------------------------------------------------------------------------
+def test_each_entry_fails_a_check_of_its_function_and_every_check_it_fails_names_it(
+    assignment, failures,
+):
+    checks, catalogue = assignment.checks(), assignment.catalogue()
+    unseen = [key for key, failed in failures.items() if not failed]
+    assert unseen == [], "the checks cannot see these mistakes"
+    for entry in catalogue:
+        for (grade_id, inputs), (calls, results) in failures[entry.key].items():
+            message = checking.judge(checks[grade_id], calls, results, catalogue)
+            found = checking.read(message, catalogue)
+            assert found is not None and found[1:] == (entry.name, entry.hint), (
+                entry.key, grade_id, inputs, message)
+            # The diagnosis follows the check's own message, which stays as it was (with a
+            # full stop where it had none, so that the two sentences read apart).
+            plain = checks[grade_id].verify(calls, results)
+            assert found[0] in (plain, plain + "."), (entry.key, grade_id)
 
 
-@pytest.mark.parametrize("key", sorted(MISTAKES))
-def test_each_known_mistake_fails_a_check_and_every_check_it_fails_names_it(key, monkeypatch):
-    monkeypatch.setenv("ACTIVATION_KINK_POLICY", "course")
-    entry = MISTAKES[key]
-    failed = {g: verdict(g, entry.compute) for g in checks_of(entry.function)}
-    failed = {g: message for g, message in failed.items() if message}
-    assert failed, f"{key} passes every check: the grader cannot see this mistake"
-    for grade_id, message in failed.items():
-        found = mistakes.read(message)
-        assert found is not None and found[1] == entry.name, (grade_id, message)
-        assert found[2] == entry.hint
-        # The diagnosis is added to today's message, which stays as it was, in front (with a
-        # full stop where it had none, so that the two sentences read apart).
-        today = verdict(grade_id, entry.compute, plain=True)
-        assert found[0] in (today, today + "."), (found[0], today)
-
-
-def _double_slope(z):
-    """Not in the catalogue: sigma'(z) twice over (a factor 2 from nowhere)."""
-    s = 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
-    return 2 * s * (1 - s)
-
-
-def _relu_shifted(z):
-    """Not in the catalogue: ReLU with its corner at 1 instead of 0."""
-    return np.maximum(0.0, np.asarray(z, dtype=float) - 1.0)
-
-
-def _central_with_half_eps(f, z, eps=1e-5):
-    """Not in the catalogue: a central difference that divides by eps / 2."""
-    return (f(z + eps) - f(z - eps)) / (eps / 2)
-
-
-@pytest.mark.parametrize("function, answer", [
-    ("sigmoid_derivative", _double_slope),
-    ("relu", _relu_shifted),
-    ("numerical_derivative", _central_with_half_eps),
-])  # fmt: skip
-def test_a_wrong_answer_no_entry_explains_gets_exactly_todays_message(function, answer):
-    failed = 0
-    for grade_id in checks_of(function):
-        message = verdict(grade_id, answer)
-        assert message == verdict(grade_id, answer, plain=True), grade_id
-        assert message is None or MARK not in message, message
-        failed += message is not None
-    assert failed, "the unknown mistake must fail some check, or this test shows nothing"
-
-
-def test_a_right_answer_is_never_diagnosed():
-    import solutions
-
-    for grade_id, check in CHECKS.items():
-        assert verdict(grade_id, getattr(solutions, check.function)) is None, grade_id
-
-
-def test_two_names_fitting_equally_give_no_diagnosis():
-    # Two entries with different names that give the same values cannot be told apart: the
-    # diagnosis says nothing rather than guess. Built here from a real entry and its twin.
-    entry = MISTAKES["sigmoid_derivative.a_form_on_z"]
-    twin = mistakes.Mistake("twin", entry.function, "another name", entry.hint, entry.compute)
-    check = CHECKS["sigmoid_derivative_values"]
-    calls = check.calls(np.random.default_rng(0))
-    with checks.quiet():
-        results = [checks.execute_call(call, {entry.function: entry.compute}) for call in calls]
-    original = dict(MISTAKES)
-    try:
-        MISTAKES["twin"] = twin
-        assert mistakes.diagnose(calls, results) is None
-    finally:
-        MISTAKES.clear()
-        MISTAKES.update(original)
-    assert mistakes.diagnose(calls, results) is entry
-
-
-def test_a_diagnosis_that_breaks_leaves_the_message_alone():
-    # A learner value numpy cannot even compare (an object) explains nothing, and never raises.
-    check = CHECKS["relu_inputs"]
-    calls = check.calls(np.random.default_rng(0))
-    results = [checks.CallResult(object(), call.args) for call in calls]
-    assert mistakes.diagnose(calls, results) is None
-
-
-# --------------------------------------------------------------------------------------------
-# Visible tests: the notebook helper's message, read back
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("message, name", [
-    ("sigmoid_derivative(10.0) returned -90.0 (expected 4.5395807735951673e-05).",
-     "the a-form applied to z"),
-    ("relu_derivative(0.0) returned 1.0 (expected 0.0). This course uses 0 at z = 0 (see above).",
-     "slope 1 at z = 0"),
-    ("leaky_relu(-2.0, alpha=0.2) returned -0.02 (expected -0.4).", "alpha ignored"),
-    ("numerical_derivative(square, 3.0) returned 6.000009999951316 (expected 6.0). Use the "
-     "central difference (f(z + eps) - f(z - eps)) / (2 * eps).", "a forward difference"),
-    ("tanh_derivative(np.array([-1.0, 0.0, 1.0])) returned 0.0 at z = -1.0 "
-     "(expected 0.419974341614026).", "the a-form applied to z"),
-])  # fmt: skip
-def test_a_visible_tests_message_names_the_mistake_that_gives_its_value(message, name):
-    annotated = mistakes.annotate_visible(message)
-    assert mistakes.read(annotated)[:2] == (message.rstrip(), name)
-
-
-@pytest.mark.parametrize("message", [
-    # 2 * sigma'(10): no entry gives it
-    "sigmoid_derivative(10.0) returned 9.079161547181531e-05 (expected 4.5395807735951673e-05).",
-    # the entry "sides swapped" gives 0.0 at z = 2.0, but it would have failed at z = -3.0 first
-    "relu_derivative(np.array([-3.0, -1.0, 2.0, 5.0])) returned 0.0 at z = 2.0 (expected 1.0).",
-    # the instructor accepts any subgradient: the helper's message has no single expected value
-    "leaky_relu_derivative(0.0) returned 5.0 (expected a value in [0.01, 1.0]).",
-    # a hidden check's message (another format): its diagnosis, if any, came from the check
-    "relu_derivative(0.0) returned 1.0; expected 0.0.",
-    "sigmoid(z) with z an array of shape (3,) raised TypeError: only 0-dimensional arrays",
-])  # fmt: skip
-def test_a_visible_message_no_entry_explains_stays_as_it_is(message):
-    assert mistakes.annotate_visible(message) == message
-
-
-def test_the_visible_reading_never_raises_on_odd_text():
-    for message in ("", "relu(", "relu(np.array([1, ) returned x (expected y).",
-                    "nope(1.0) returned 2.0 (expected 1.0).", "relu(1e999) returned nan "
-                    "(expected inf)."):
-        assert mistakes.annotate_visible(message) == message
-
-
-def test_the_math_entries_fail_on_arrays_the_way_learners_code_does():
-    # A learner's math.exp raises the same error type on an array as the entry: that is what
-    # lets the diagnosis match calls that raised.
-    learner = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
-    check = CHECKS["sigmoid_inputs"]
-    calls = check.calls(np.random.default_rng(0))
-    with checks.quiet():
-        results = [checks.execute_call(call, {"sigmoid": learner}) for call in calls]
-    assert any(r.error and r.error.startswith("TypeError") for r in results)
-    assert mistakes.diagnose(calls, results) is MISTAKES["sigmoid.math_exp"]
+def test_no_two_entries_of_a_function_explain_the_same_failure(assignment, failures):
+    checks, catalogue = assignment.checks(), assignment.catalogue()
+    clashes = []
+    for entry in catalogue:
+        others = [other for other in catalogue
+                  if other.function == entry.function and other.key != entry.key]
+        for (grade_id, inputs), (calls, results) in failures[entry.key].items():
+            clashes += [(entry.key, other.key, grade_id, inputs) for other in others
+                        if checking.explains(other, checks[grade_id], calls, results)]
+    assert clashes == []

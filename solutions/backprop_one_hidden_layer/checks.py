@@ -194,10 +194,14 @@ def _compare(
     return message + (f" {hint}" if hint else "")
 
 
+def _got(value) -> str:
+    """What came back instead, for a message: its type, or what None usually means."""
+    return "got None: did you forget `return`?" if value is None else f"got {type(value).__name__}."
+
+
 def _as_dict(value, keys: tuple[str, ...], what: str) -> tuple[dict | None, str | None]:
     if not isinstance(value, dict):
-        kind = "None: did you forget `return`?" if value is None else type(value).__name__
-        return None, f"{what} should be a dict with keys {', '.join(keys)}; got {kind}"
+        return None, f"{what} should be a dict with keys {', '.join(keys)}; {_got(value)}"
     missing = [key for key in keys if key not in value]
     if missing:
         return None, f"{what} has no key {missing[0]!r}; it needs {', '.join(keys)}."
@@ -381,7 +385,7 @@ _add(
 def _forward_judge(call: Call, value) -> str | None:
     text = _describe(call)
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        return f"{text} should return a pair (A2, cache); got {type(value).__name__}."
+        return f"{text} should return a pair (A2, cache); {_got(value)}"
     A2, cache = value
     X, parameters = (_f64(arg) for arg in call.args)
     expected_A2, expected_cache = ref.forward_propagation(X, parameters, _activation(call))
@@ -945,7 +949,7 @@ NN_ITERATIONS = 2000
 def _nn_judge(call: Call, value) -> str | None:
     text = _describe(call)
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        return f"{text} should return a pair (parameters, costs); got {type(value).__name__}."
+        return f"{text} should return a pair (parameters, costs); {_got(value)}"
     parameters, costs = value
     X, Y, n_h = call.args
     params, problem = _as_dict(parameters, PARAMETERS, "parameters")

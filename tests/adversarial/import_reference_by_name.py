@@ -1,4 +1,4 @@
 """Imports the reference package by name and re-exports its functions."""
 # control: cheats unsandboxed
 # ruff: noqa
-from solutions import *  # noqa: F403
+from solutions.activation_derivatives import *  # noqa: F403

