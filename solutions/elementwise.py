@@ -283,15 +283,26 @@ def value_verify(
 
 
 def keeps_input_verify():
-    """verify(): each call returns numbers of its input's shape and leaves the array passed in
-    unchanged. Its values are another check's concern: a wrong value costs nothing here."""
+    """verify(): each call returns numbers of its input's shape, computed from that input, and
+    leaves the array passed in unchanged. Whether the values are right is another check's
+    concern: a wrong value costs nothing here. "Computed from the input": calls with different
+    arrays of one shape must not all give the same result (a function that ignores its data,
+    returning zeros or a constant, keeps its input trivially and earns nothing here)."""
 
     def verify(calls: list[Call], results: list[CallResult]) -> str | None:
+        by_shape: dict[tuple, list] = {}
         for call, result in zip(calls, results, strict=True):
-            _, message = numbers_of_shape(call, result)
+            got, message = numbers_of_shape(call, result)
             message = message or input_kept(call, result)
             if message:
                 return message
+            if array_arg(call) is not None:
+                by_shape.setdefault(got.shape, []).append((call, got))
+        for same in by_shape.values():
+            if len(same) > 1 and all(np.array_equal(got, same[0][1]) for _, got in same):
+                return (f"{same[0][0].function} returned the same values for different arrays "
+                        f"of shape {same[0][1].shape}: compute them from "
+                        f"{input_name(same[0][0].function)}, the array passed in.")
         return None
 
     return verify

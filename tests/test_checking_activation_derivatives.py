@@ -267,9 +267,11 @@ def test_minus_zero_counts_as_zero(course):
 
 
 def test_an_unknown_kink_policy_is_a_clear_error(monkeypatch):
+    # The instructor's setting, not the learner: the check says it cannot judge (GraderError,
+    # which makes the student's row an error to retry, never a score).
     monkeypatch.setenv("ACTIVATION_KINK_POLICY", "lenient")
     expected = "ACTIVATION_KINK_POLICY is 'lenient'.*'course'.*'subgradient'"
-    with pytest.raises(ValueError, match=expected):
+    with pytest.raises(checking.GraderError, match=expected):
         run_check("relu_derivative_at_zero", model())
 
 
@@ -301,12 +303,16 @@ def test_keeps_input_checks_judge_only_the_input_and_the_results_shape(course):
     for name, body in (("relu", "return np.abs(z)"),
                        ("relu_derivative", "return np.where(z > 0, 2.0, 0.0)"),
                        ("leaky_relu", "return np.where(z > 0, z, 0.5 * z)"),
-                       ("leaky_relu_derivative", "return np.ones_like(z)")):  # fmt: skip
+                       ("leaky_relu_derivative", "return np.where(z > 0, 1.0, 0.5)")):  # fmt: skip
         namespace = lecture(**{name: body})
         assert failure(f"{name}_values", namespace) is not None, name
         assert failure(f"{name}_keeps_input", namespace) is None, name
     shape = lecture(relu="return float(np.sum(np.maximum(0.0, z)))")
     assert "expected an array of shape (4, 5)" in failure("relu_keeps_input", shape)
+    # A function that ignores its input keeps it trivially: that earns nothing here either.
+    constant = lecture(leaky_relu_derivative="return np.ones_like(z)")
+    assert "returned the same values for different arrays" in failure(
+        "leaky_relu_derivative_keeps_input", constant)
 
 
 def test_forward_difference_fails_the_central_difference_checks(course):

@@ -350,8 +350,10 @@ def _piecewise_checks(name: str, derivative: bool, alpha_kwargs: dict | None):
              at_zero, _value_verify(hint), tolerance=_EXACT_TOLERANCE_TEXT)  # fmt: skip
 
     def keeps_input(rng):
-        z = no_zeros(rng.normal(0.0, 5.0, size=(4, 5)))
-        return [Call(name, (z,), {}), Call(name, (no_zeros(rng.normal(0.0, 2.0, (3,))),), {})]
+        # Two arrays of one shape: a function that ignores its input gives them one result.
+        return [Call(name, (no_zeros(rng.normal(0.0, 5.0, size=(4, 5))),), {}),
+                Call(name, (no_zeros(rng.normal(0.0, 5.0, size=(4, 5))),), {}),
+                Call(name, (no_zeros(rng.normal(0.0, 2.0, (3,))),), {})]
 
     _add(
         f"{name}_keeps_input",
