@@ -220,16 +220,24 @@ def summary_numbers(students: list[Student]) -> dict:
 
 
 def write(root: Path, rows: list[Row], cells: list[Cell], max_score: float,
-          feedback_path, unused=(), title: str = "") -> list[Item]:
+          feedback_path, unused=(), title: str = "", similar=None,
+          threshold: float | None = None) -> list[Item]:
     """DIR/item_analysis.csv and DIR/report.html for `rows` (every student of the workspace);
-    `unused` lists the files of this run's download that were not graded (collect.Unused)."""
-    from . import report
+    `unused` lists the files of this run's download that were not graded (collect.Unused);
+    `similar`, the pairs of submissions above the similarity `threshold` (similarity.Pair; None:
+    no such section)."""
+    from . import report, similarity
 
     students = load_students(root, rows, feedback_path)
     found = items(students, cells)
+    section = ""
+    if similar is not None:
+        links = {s.row.student_id: s.feedback for s in students}
+        section = similarity.html_section(similar, links, similarity.DEFAULT_THRESHOLD
+                                          if threshold is None else threshold)
     atomic_write(root / "item_analysis.csv", item_csv(found))
     atomic_write(root / "report.html",
                  report.html_report(students, cells, found, misconceptions(students),
                                     attention(students), max_score, summary_numbers(students),
-                                    unused, title))
+                                    unused, title, similarity=section))
     return found

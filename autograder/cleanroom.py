@@ -76,10 +76,20 @@ _CELL_MAGICS_THAT_RUN = ("time", "timeit", "capture", "prun")  # %%time etc. run
 
 @dataclass(frozen=True)
 class Outcome:
-    """The clean room's verdict on one grade cell; ``message`` is learner-facing ('' if passed)."""
+    """The clean room's verdict on one grade cell; ``message`` is learner-facing ('' if passed).
+
+    What :mod:`autograder.similarity` compares across the class, worked out here, outside the
+    sandbox, from the decoded results (never a learner object): ``calls``, a digest of each
+    call; ``values``, a digest of what each call returned ('' for an error, no answer or
+    anything but plain numbers); ``shown``, for a failed check, each call and its value in a
+    short printable form."""
 
     passed: bool
     message: str = ""
+    function: str = ""
+    calls: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    shown: tuple[str, ...] = ()
 
 
 # --- the learner's code --------------------------------------------------------------------------
@@ -497,8 +507,29 @@ def cleanroom_scores(
                               f"{type(error).__name__}: {error}") from None
         if message:
             message = _with_cell_error(message, check.function, cells, run.cell_errors)
-        outcomes[grade_id] = Outcome(message is None, message or "")
+        outcomes[grade_id] = Outcome(message is None, message or "", check.function,
+                                     *_observed(calls, [run.results[i] for i in indices],
+                                                shown=message is not None))
     return outcomes
+
+
+def _observed(calls: Sequence, results: Sequence, *, shown: bool) -> tuple[tuple, tuple, tuple]:
+    """Digests of the calls and of the values they returned, and (``shown``) each call with its
+    value in a short printable form: what similarity compares (never a learner object)."""
+    from autograder import similarity
+
+    digests, values, texts = [], [], []
+    for call, result in zip(calls, results, strict=True):
+        try:
+            value = similarity.value_digest(result.value if result.error is None else None)
+            entry = (similarity.call_digest(call), value,
+                     similarity.shown(call, result.value) if shown and value else "")
+        except Exception:  # noqa: BLE001 - no evidence from a value that cannot be read
+            entry = ("", "", "")
+        digests.append(entry[0])
+        values.append(entry[1])
+        texts.append(entry[2])
+    return tuple(digests), tuple(values), tuple(texts) if shown else ()
 
 
 def _with_cell_error(message: str, function: str, cells: Sequence[dict],
@@ -563,13 +594,21 @@ def apply_cap(
 RERUN_MESSAGE = "Passed in your notebook, but not when re-run on its own with new inputs: "
 
 
+class Found(dict):
+    """What :func:`notebook_caps` returns: a dict of caps, grade_id -> (points, reason, message),
+    and in ``outcomes`` the clean room's verdict on every grade cell it re-checked."""
+
+    def __init__(self, caps=(), outcomes: Mapping[str, Outcome] | None = None):
+        super().__init__(caps)
+        self.outcomes = dict(outcomes or {})
+
+
 def notebook_caps(notebook: nbformat.NotebookNode, checks: Mapping, *,
                   cell_seconds: float = CELL_SECONDS, seed: int | None = None,
-                  catalogue: Sequence = (), skip: frozenset[str] = frozenset()
-                  ) -> dict[str, tuple[float, str, str]]:
+                  catalogue: Sequence = (), skip: frozenset[str] = frozenset()) -> Found:
     """The pipeline's ``Caps`` hook: for each grade cell that fails in the clean room, (0 points,
-    the status reason, the learner's feedback message). Cells that pass, or that have no check,
-    are not capped.
+    the status reason, the learner's feedback message), with every cell's Outcome in
+    ``.outcomes``. Cells that pass, or that have no check, are not capped.
 
     The status reason names the function and its failing tests, never a value (the status is
     shown at once, a hidden test's message only once the instructor publishes it); the
@@ -593,7 +632,7 @@ def notebook_caps(notebook: nbformat.NotebookNode, checks: Mapping, *,
     graded = [m.get("grade_id") for m in meta if m.get("grade")]
     grade_ids = {grade_id for grade_id in graded if grade_id in checks}
     if not grade_ids:
-        return {}  # nothing here the clean room knows how to re-check
+        return Found()  # nothing here the clean room knows how to re-check
     cells_seconds = max(CELLS_SECONDS, 2 * cell_seconds)
     limits = {"cell_seconds": cell_seconds, "cells_seconds": cells_seconds}
     timeout = TIMEOUT_SECONDS + (cell_seconds - CELL_SECONDS) + (cells_seconds - CELLS_SECONDS)
@@ -612,7 +651,7 @@ def notebook_caps(notebook: nbformat.NotebookNode, checks: Mapping, *,
                   f"({', '.join(tests)}: see the feedback)")
         for grade_id in tests:
             caps[grade_id] = (0.0, reason, RERUN_MESSAGE + outcomes[grade_id].message)
-    return caps
+    return Found(caps, outcomes)
 
 
 def caps_hook(assignment, release: Path, cell_seconds: float, seed: int):

@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--assignment", default=None, metavar="NAME",
                    help="the assignment to grade, a folder of the course's source/ (default: "
                         "the one the submissions hold, by their folders, names or content)")
+    g.add_argument("--similarity-threshold", type=float, default=None, metavar="X",
+                   help="similarity.csv lists every pair of submissions whose similarity score "
+                        "(0 to 1) is above X (default: 0.5)")
     g.add_argument("--course", type=Path, default=None,
                    help="course folder with nbgrader_config.py and source/ (default: this "
                         "repository)")
@@ -116,13 +119,15 @@ def _grade(args) -> int:
 
     # nbgrader reports each restored cell as a warning; the feedback and status say it better.
     logging.getLogger("traitlets").setLevel(logging.ERROR)
-    course = {"course": args.course} if args.course is not None else {}
+    chosen = {"course": args.course} if args.course is not None else {}
+    if args.similarity_threshold is not None:
+        chosen["similarity_threshold"] = args.similarity_threshold
     try:
         result = grade(args.submissions, args.out, force=args.force, jobs=args.jobs,
                        timeout=args.timeout, unsafe=args.unsafe,
                        progress=not args.no_progress, roster=args.roster,
                        scheduler=args.scheduler, scheduler_file=args.scheduler_file,
-                       assignment=args.assignment, **course)
+                       assignment=args.assignment, **chosen)
     except GradingError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -145,6 +150,8 @@ def _grade(args) -> int:
     print(f"results:  {result.workspace / 'results'}/<student_id>.json (Gradescope format)")
     print(f"report:   {result.workspace / 'report.html'} (the class at a glance) and "
           f"{result.workspace / 'item_analysis.csv'}")
+    print(f"alike:    {result.similar} pair(s) of submissions to look at in "
+          f"{result.workspace / 'similarity.csv'} (evidence to judge, not a verdict)")
     return 0
 
 

@@ -1,8 +1,9 @@
 """`grade()`: the coordinator of a batch, stage by stage (one module per stage).
 
-    collect -> workspace -> [unit, on a runner: repair -> sanitize -> execute -> clean room ->
-    scores -> feedback] -> commit (gradebook, files, state) -> grades.csv -> report ->
-    analytics (item_analysis.csv and report.html, over every student of the workspace)
+    collect -> workspace -> preflight -> [unit, on a runner: repair -> sanitize -> execute ->
+    clean room -> scores -> feedback -> similarity evidence] -> commit (gradebook, files,
+    state) -> grades.csv -> report -> similarity.csv -> analytics (item_analysis.csv and
+    report.html), the last three over every student of the workspace
 
 The unit (autograder/unit.py) grades one submission from plain data and returns plain data; it
 runs on this machine's cores (runners/local.py, threads that drive sandboxed kernels) or on a
@@ -42,7 +43,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import analytics, unit
+from . import analytics, similarity, unit
 from . import course as courses
 from . import preflight as _preflight
 from .cleanroom import display_cells
@@ -93,8 +94,9 @@ class BatchResult:
     layout: str = ""  # what SUBMISSIONS was: "nbgrader", "files", "Canvas", "Moodle"...
     unused: list[Unused] = field(default_factory=list)  # files not graded, with the reason
     collect_notes: list[str] = field(default_factory=list)  # roster matches, ids made safe
-    analysis_seconds: float = 0.0  # writing item_analysis.csv and report.html
+    analysis_seconds: float = 0.0  # writing similarity.csv, item_analysis.csv and report.html
     assignment: str = ""  # the assignment graded
+    similar: int = 0  # pairs of submissions above the similarity threshold
 
 
 # One gradebook engine for the whole run (nbgrader opens the gradebook several times per
@@ -118,6 +120,7 @@ def grade(
     scheduler_file: str | None = None,
     runner: Callable[[Iterator], Iterator[list]] | None = None,
     assignment: str | None = None,
+    similarity_threshold: float = similarity.DEFAULT_THRESHOLD,
 ) -> BatchResult:
     """Grade every submission in `submissions` into the workspace `out`.
 
@@ -126,11 +129,15 @@ def grade(
     `runner` replaces both (benchmarks): it takes the (Submission, Work) items and yields lists
     of runners.Done holding unit.Graded results. `assignment` names the course's assignment
     (source/<assignment>/<assignment>.ipynb); None: the one the submissions hold.
+    `similarity_threshold`: DIR/similarity.csv lists every pair of learners scoring above it.
     """
     if timeout <= 0:
         raise GradingError(f"--timeout must be a positive number of seconds, not {timeout:g}.")
     if jobs is not None and jobs < 1:
         raise GradingError(f"--jobs must be at least 1, not {jobs}.")
+    if not 0.0 <= similarity_threshold <= 1.0:
+        raise GradingError("--similarity-threshold must be between 0 and 1 (scores are), not "
+                           f"{similarity_threshold:g}.")
     try:
         courses.use(Path(course))
         assignment = which_assignment(Path(course), assignment, Path(submissions))
@@ -156,7 +163,8 @@ def grade(
     try:
         return _grade(found, collected, ws, force=force, jobs=jobs, timeout=timeout,
                       unsafe=unsafe, progress=progress, factory=kernel_manager_factory,
-                      caps=caps, limits=limits, cluster=cluster, runner=runner)
+                      caps=caps, limits=limits, cluster=cluster, runner=runner,
+                      threshold=similarity_threshold)
     finally:
         if cluster is not None:
             cluster.close()
@@ -195,7 +203,8 @@ def which_assignment(course: Path, name: str | None, submissions: Path | None = 
 
 
 def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, progress, factory,
-           caps, limits, cluster, runner) -> BatchResult:
+           caps, limits, cluster, runner,
+           threshold: float = similarity.DEFAULT_THRESHOLD) -> BatchResult:
     custom_factory = factory is not None
     # The sandbox check and the zygote's imports (seconds) overlap with building the workspace;
     # with a cluster, this process runs no learner code and starts no sandbox at all.
@@ -293,13 +302,26 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     write_csv(ws.grades_csv, ordered, grade_ids)
     table = summary(ordered, grade_ids, {c.grade_id: c.points for c in assignment.grade_cells})
     started = time.perf_counter()
+    pairs = _similar(ws, ordered, kit.release, threshold)
     cells = [analytics.Cell(c.grade_id, c.points, c.function, c.hidden)
              for c in assignment.grade_cells]
     analytics.write(ws.root, ordered, cells, assignment.max_score, ws.feedback, collected.unused,
-                    spec.title)
+                    spec.title, similar=pairs, threshold=threshold)
     return BatchResult(ordered, table, ws.root, len(found) - reused, reused, grade_ids,
                        isolation, collected.layout, collected.unused, collected.notes,
-                       time.perf_counter() - started, ws.assignment)
+                       time.perf_counter() - started, ws.assignment, len(pairs))
+
+
+def _similar(ws: Workspace, rows: list[Row], release: Release,
+             threshold: float) -> list[similarity.Pair]:
+    """DIR/similarity.csv over every student of the workspace, from the evidence in their state
+    files; the model answers (the source notebook's own code) are no evidence."""
+    found = [similarity.load(ws.state(row.student_id)) for row in rows]
+    source = nbformat.read(str(ws.root / "source" / ws.assignment / ws.notebook), as_version=4)
+    pairs = similarity.compare(found, threshold,
+                               known=similarity.known_fingerprints(source, release))
+    similarity.write_csv(ws.root / "similarity.csv", pairs)
+    return pairs
 
 
 def _grade_locally(course: unit.Course, options: unit.Options, cancel: threading.Event,
@@ -420,7 +442,8 @@ class _Grader:
             atomic_write(self.ws.feedback(sid), graded.feedback_html)
             atomic_write(self.ws.results(sid), graded.results_json)
             state = {"key": self._key(sub), "row": asdict(row), "notes": graded.notes,
-                     "mistakes": graded.mistakes, "ran_on": graded.ran_on}
+                     "mistakes": graded.mistakes, "ran_on": graded.ran_on,
+                     "similarity": graded.similarity}
             atomic_write(self.ws.state(sid), json.dumps(state, indent=1))
             rows[sid] = row
         return rows

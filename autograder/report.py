@@ -150,8 +150,12 @@ def histogram_svg(scores: list[float], max_score: float) -> str:
 
 
 def html_report(students, cells, items, misconceptions, attention, max_score: float,
-                numbers: dict, unused=(), title: str = "") -> str:
-    """The whole report as one self-contained HTML page: no script, no external resource."""
+                numbers: dict, unused=(), title: str = "", similarity: str = "") -> str:
+    """The whole report as one self-contained HTML page: no script, no external resource.
+    `similarity`: the section of submissions that are alike (similarity.html_section), shown
+    after the misconceptions."""
+    from .similarity import STYLE as SIMILARITY_STYLE
+
     e = html.escape
     by_id = {item.grade_id: item for item in items}
     cell_of = {cell.grade_id: cell for cell in cells}
@@ -159,7 +163,7 @@ def html_report(students, cells, items, misconceptions, attention, max_score: fl
     out = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f"<title>Class report: {e(title)}</title>",
-        f"<style>{REPORT_STYLE}</style></head><body>",
+        f"<style>{REPORT_STYLE}\n{SIMILARITY_STYLE}</style></head><body>",
         f"<h1>Class report: {e(title)}</h1>",
     ]
     mean = "" if numbers["mean"] is None else f"{numbers['mean']:.2f}"
@@ -211,6 +215,9 @@ def html_report(students, cells, items, misconceptions, attention, max_score: fl
         out.append("</tbody></table>")
     else:
         out.append("<p>No failure matched a known mistake.</p>")
+
+    if similarity:
+        out.append(similarity)
 
     out.append("<h2>Pass rate per function, hardest first</h2>")
     functions: dict[str, list] = {}

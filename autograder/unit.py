@@ -131,6 +131,7 @@ class Graded:
     mistakes: dict = field(default_factory=dict)
     ran_on: str = ""  # host:pid of the process that graded it
     error: str | None = None  # a grading failure that is not the learner's doing
+    similarity: dict | None = None  # similarity.Evidence as plain data (None: not gradable)
 
 
 @dataclass
@@ -215,6 +216,7 @@ def grade_submission(course: Course, work: Work, options: Options,
     try:
         fixed = repair(parse_notebook(work.content), k.release)
         nb = fixed.notebook
+        code = _code_evidence(nb, k.release)  # before sanitize puts the hidden tests in
         with _sanitize_lock:
             notes = fixed.notes + sanitize(nb, a, k.db_url, work.student_id, k.config)
     except (NotANotebook, NotGradable) as error:
@@ -249,7 +251,28 @@ def grade_submission(course: Course, work: Work, options: Options,
                     {g: found_caps[g][1] for g in found_caps},
                     {g: found_caps[g][-1] for g in found_caps},
                     _writes(executed), notes, points, ran_on=ran_on)
-    return finish(graded, k, executed, lowered)
+    graded = finish(graded, k, executed, lowered)
+    graded.similarity = _evidence(work.student_id, code, getattr(found_caps, "outcomes", None),
+                                  graded.mistakes)
+    return graded
+
+
+def _code_evidence(nb, release: Release) -> dict | None:
+    from . import similarity
+
+    try:
+        return similarity.code_evidence(nb, release)
+    except Exception:  # noqa: BLE001 - similarity never stops a grade
+        return None
+
+
+def _evidence(student_id: str, code: dict | None, outcomes, mistakes) -> dict | None:
+    from . import similarity
+
+    try:
+        return similarity.evidence(student_id, code, outcomes, mistakes).as_dict()
+    except Exception:  # noqa: BLE001 - similarity never stops a grade
+        return None
 
 
 def finish(graded: Graded, k: Kit, executed, lowered: list[str]) -> Graded:
