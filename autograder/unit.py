@@ -224,6 +224,8 @@ def grade_submission(course: Course, work: Work, options: Options,
     except SanitizeError as error:
         return not_gradable(
             work, k, f"not gradable: nbgrader rejected the cell metadata ({error})", ran_on)
+    except (SystemError, MemoryError):  # the grading process's own trouble: retried, no grade
+        raise
     except Exception as error:  # one unreadable notebook never stops the batch
         return not_gradable(
             work, k, f"not gradable: {type(error).__name__}: {first_line(error)}", ran_on)
