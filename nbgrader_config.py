@@ -11,7 +11,7 @@ import os
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
 
-# The course's assignments, in order (tests/test_multi_assignment.py checks them against
+# The course's assignments, in order (tests/assignments/test_course.py checks them against
 # source/ and release/, and that nbgrader's formgrader API lists them).
 ASSIGNMENTS = ["activation_derivatives", "backprop_one_hidden_layer"]
 
