@@ -57,11 +57,16 @@ def students(a: course.Assignment) -> dict[str, Student]:
     found["generic.wrong_values"] = Student(
         "generic", "every function's numbers wrong (matches no known mistake)",
         {name: corpus.wrong_values(a, name) for name in names}, "wrong_values")
-    changing = {name: corpus.changes_its_input(a, name) for name in names}
+    changing = {name: body for name in names
+                if (body := corpus.changes_its_input(a, name)) is not None}
+    watched = {name: body for name, body in changing.items()
+               if corpus.failing(a, corpus.namespace(a, {name: body}), only=[name])}
     found["generic.changes_its_input"] = Student(
-        "generic", "right values, but an array passed in is changed in place",
-        {name: body for name, body in changing.items() if body is not None},
-        "changes_its_input")
+        "generic", "right values, but an array passed in is changed in place, in each function "
+        "that a check watches for it", watched, "changes_its_input")
+    found["generic.changes_every_input"] = Student(
+        "generic", "right values, but an array passed in is changed in place, in every function "
+        "that takes one", changing, "changes_every_input")
     for kind, build in (("hard_coded", corpus.hard_coded), ("constant", corpus.constant)):
         found[f"cheat.{kind}"] = Student("cheat", kind, {n: build(a, n) for n in names}, kind)
     found["cheat.ignoring_data"] = Student(
