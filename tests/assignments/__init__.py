@@ -1,4 +1,4 @@
-"""The conformance suite: every guarantee of issue 18, target 2, once, for every assignment.
+"""The conformance suite: every guarantee the grader gives, once, for every assignment.
 
 Each test takes the ``assignment`` fixture (tests/conftest.py: every assignment the course has)
 and reads everything it needs from that assignment's own files: its source and release
@@ -12,7 +12,9 @@ yet is listed, with the reason, in tests/known_gaps.toml.
 - test_course: nbgrader sees every assignment (config, generated release, formgrader).
 - test_notebook_runs: the notebooks in a real kernel; the cells grading runs are quick; display
   cells are never run by grading or `check`.
-- test_honest (2a, 2b, 2h), test_cheats (2c, 2d), test_one_property (2e), test_mistakes (2f).
+- test_honest: an honest learner loses nothing; test_cheats: a cheat earns nothing;
+  test_one_property: each check judges one property; test_mistakes: each known mistake loses
+  exactly its checks and is named.
 
 The end-to-end tests read ONE graded batch per assignment (conftest.py's ``batch``).
 """

@@ -17,7 +17,7 @@ import fcntl
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -169,12 +169,15 @@ def batch(assignment: course.Assignment, tmp_path_factory) -> Batch:
     # nbgrader runs `alembic` from PATH when it creates a gradebook.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     root = _shared_folder(tmp_path_factory) / assignment.name
-    plan = students(assignment)
     with open(f"{root}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / PLAN).is_file():
+        if (root / PLAN).is_file():
+            plan = {sid: Student(**fields)
+                    for sid, fields in json.loads((root / PLAN).read_text()).items()}
+        else:
+            plan = students(assignment)
             _grade(assignment, root, plan)
-            (root / PLAN).write_text(json.dumps(sorted(plan)))
+            (root / PLAN).write_text(json.dumps({sid: asdict(s) for sid, s in plan.items()}))
     graded = Batch(assignment, root / "out", plan, _read_rows(root / "out" / "grades.csv"))
     _batches[assignment.name] = graded
     return graded

@@ -45,7 +45,7 @@ from solutions import checking, wire
 # only at one run's inputs is caught as well.
 RUN_SEEDS = (20240611, 7)
 # Parameters that choose how a function works rather than what it works on: ignoring one must
-# cost points wherever a function takes it (issue 18, target 2d).
+# cost points wherever a function takes it.
 SETTINGS = ("seed", "activation", "alpha", "eps")
 
 
@@ -248,7 +248,7 @@ def literal(value) -> str:
 
 
 # A function argument is told apart by its values at these points (a made-up learner who
-# hard-codes answers recognises numerical_derivative's f by what it returns).
+# hard-codes answers recognises a function passed in by what it returns).
 PROBES = (0.3, -1.1)
 
 

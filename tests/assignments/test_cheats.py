@@ -1,4 +1,4 @@
-"""A cheat earns nothing (issue 18, target 2c and 2d), in every assignment.
+"""A cheat earns nothing, in every assignment.
 
 Every grade cell, visible or hidden, is checked again in the clean room on inputs drawn when the
 notebook is graded. The cheats are made for each learner function from the CHECKS table and the
@@ -16,7 +16,7 @@ attacks: importing the reference package, objects that say they equal anything, 
 only when NBGRADER_EXECUTION is set.
 
 A function that takes a seed, an activation, an alpha, an eps or data is called with more than
-one of each, and one that ignores any of them fails a check (target 2d).
+one of each, and one that ignores any of them fails a check.
 """
 
 from __future__ import annotations

@@ -142,18 +142,25 @@ def test_the_gradebook_holds_the_assignment_its_notebook_and_each_score(assignme
     assert scores["correct"] == sum(batch.max_points.values())
 
 
-@pytest.mark.slow
-def test_a_dask_cluster_grades_the_assignment_as_this_machine_does(assignment, batch, tmp_path):
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """A real Dask cluster (a scheduler and one worker) that every assignment is graded on."""
     from cluster_support import cluster
 
+    with cluster(tmp_path_factory.mktemp("cluster"), workers=1, nthreads=1) as c:
+        yield c
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_grades_the_assignment_as_this_machine_does(assignment, batch, tmp_path,
+                                                                   dask_cluster):
     from autograder.pipeline import grade
 
     chosen = ["correct", "generic.wrong_values", "untouched"]
     for sid in chosen:
         shutil.copytree(batch.out.parent / "submissions" / sid, tmp_path / "subs" / sid)
-    with cluster(tmp_path / "cluster", workers=1, nthreads=1) as c:
-        result = grade(tmp_path / "subs", tmp_path / "out", progress=False,
-                       assignment=assignment.name, scheduler_file=str(c.scheduler_file))
+    result = grade(tmp_path / "subs", tmp_path / "out", progress=False,
+                   assignment=assignment.name, scheduler_file=str(dask_cluster.scheduler_file))
     assert "1 Dask worker(s)" in result.sandbox
     with open(tmp_path / "out" / "grades.csv", newline="") as f:
         remote = {row["student_id"]: row for row in csv.DictReader(f)}

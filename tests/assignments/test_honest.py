@@ -1,4 +1,4 @@
-"""An honest learner loses nothing (issue 18, target 2a, 2b and 2h), in every assignment.
+"""An honest learner loses nothing, in every assignment.
 
 - The model answers, and every other right answer (the assignment's own variants.HONEST, and
   generic ones made here), pass every check in the kernel and in the clean room, here in this
@@ -180,7 +180,7 @@ def test_honest_results_cross_the_real_clean_room_harness(assignment):
 @pytest.mark.xfail(strict=True, reason=(
     "the clean room allows a call 2 s of wall-clock time (cleanroom_harness.CALL_SECONDS, "
     "ITIMER_REAL) where the kernel allows its cell 10 s: a slow but honest answer, or a busy "
-    "machine, is capped (issue 18, target 2g)"))
+    "machine, is capped"))
 def test_the_clean_room_allows_a_call_as_much_cpu_as_the_kernel_allows_its_cell():
     from autograder.isolation.sandbox import sandbox_problem
 

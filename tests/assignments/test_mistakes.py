@@ -1,5 +1,4 @@
-"""Each known mistake loses exactly its checks, and the feedback names it (issue 18, target 2f),
-in every assignment.
+"""Each known mistake loses exactly its checks, and the feedback names it, in every assignment.
 
 Each entry of the assignment's catalogue (solutions/<name>/mistakes.py) is typed into the
 model answers in place of its function's answer, and the whole catalogue is graded as one batch

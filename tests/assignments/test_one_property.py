@@ -1,4 +1,4 @@
-"""Each check judges one property (issue 18, target 2e), in every assignment.
+"""Each check judges one property, in every assignment.
 
 Two generic wrong answers per learner function tell the properties apart: one returns wrong
 numbers (of the right kinds and shapes) and leaves its input alone; the other returns the right
