@@ -13,6 +13,7 @@ import inspect
 import re
 
 import nbformat
+import pytest
 
 from autograder import course
 from autograder import submissions as subs
@@ -166,6 +167,8 @@ def test_part_headings_state_the_points_of_the_grade_cells_below_them(assignment
 
 
 def test_the_lesson_never_sends_the_learner_to_an_instructor_setting(assignment):
+    if not assignment.settings:
+        pytest.skip("the manifest names no instructor setting")
     markdown = " ".join(c.source for c in subs.read_notebook(assignment.source).cells
                         if c.cell_type == "markdown")
     for setting in assignment.settings:
@@ -214,7 +217,10 @@ def test_no_file_of_the_solutions_package_reaches_the_release(assignment):
 def test_the_release_hands_out_no_other_assignment_s_learner_function(assignment):
     code = "\n".join(c.source for c in corpus.release(assignment).cells if c.cell_type == "code")
     own = set(corpus.functions(assignment))
-    for other in course.assignments(assignment.course):
+    others = [a for a in course.assignments(assignment.course) if a.name != assignment.name]
+    if not others:
+        pytest.skip("the course has no other assignment")
+    for other in others:
         for name in set(corpus.functions(other)) - own:
             assert not re.search(rf"\b{name}\(", code), f"{name} of {other.name}"
 

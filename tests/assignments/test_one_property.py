@@ -21,15 +21,18 @@ def _failing(assignment, name, body) -> set[str]:
 
 
 def test_no_check_fails_both_wrong_values_and_a_changed_input(assignment):
-    both = {}
+    both, changed = {}, 0
     for name in corpus.functions(assignment):
         changing = corpus.changes_its_input(assignment, name)
         if changing is None:
             continue  # takes no array: nothing to change
+        changed += 1
         common = (_failing(assignment, name, corpus.wrong_values(assignment, name))
                   & _failing(assignment, name, changing))
         if common:
             both[name] = sorted(common)
+    if not changed:
+        pytest.skip("no learner function takes an array: no input to change")
     assert both == {}, "these checks judge the values and the input at once"
 
 
