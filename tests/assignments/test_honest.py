@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -225,3 +226,14 @@ def test_an_honest_notebook_s_status_says_nothing_of_timeouts_or_caps(batch):
         for word in QUIET_STATUS:
             assert word not in status and word not in output, (sid, status)
         assert all(test["output"] == "" for test in batch.results(sid)["tests"]), sid
+
+
+def test_the_summary_counts_students_not_occurrences():
+    from autograder.report import Row, summary
+
+    rows = [Row("ada", 1.0, 2.0, "timed out in f; timed out in g"),
+            Row("bob", 0.0, 2.0, "timed out in cell 63; timed out in f"),
+            Row("cy", 2.0, 2.0, "graded")]
+    table = summary(rows, ["t"], {"t": 2.0})
+    counts = dict(re.findall(r"^(\S.*?)\s{2,}(\d+)$", table, re.MULTILINE))
+    assert counts == {"timed out": "2", "graded": "1"}
