@@ -106,6 +106,21 @@ def namespace(a: course.Assignment, answers: Mapping[str, str] | None = None) ->
     return scope
 
 
+def notebook_namespace(a: course.Assignment, nb: NotebookNode) -> dict:
+    """The namespace a whole notebook leaves, run here as the clean room runs it: every cell
+    that is not a test cell (the release's unchanged display cells left out), in order, an
+    error ending only its own cell."""
+    from autograder.cleanroom import display_cells, learner_steps
+
+    scope: dict = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(io.StringIO()), checking.quiet():
+        for step in learner_steps(nb, display_cells(a.release)):
+            if "cell" in step:
+                with contextlib.suppress(Exception):
+                    exec(compile(step["source"], f"<cell {step['cell']}>", "exec"), scope)  # noqa: S102
+    return scope
+
+
 def reference_function(a: course.Assignment, name: str) -> Callable:
     return getattr(a.reference(), name)
 

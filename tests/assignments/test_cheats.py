@@ -74,16 +74,13 @@ def test_ignoring_the_data_earns_nothing(assignment):
 
 
 def test_objects_that_say_they_equal_anything_earn_nothing(assignment):
-    nb = corpus.lying(assignment)
-    scope: dict = {}
-    cells = [c.source for c in nb.cells if c.cell_type == "code"
-             and ("class Anything" in c.source or c in corpus.subs.solution_cells(nb).values()
-                  or c.source in corpus.setup_cells(assignment))]
-    with corpus.contextlib.redirect_stdout(corpus.io.StringIO()):
-        for source in cells:
-            exec(source, scope)  # noqa: S102
-    assert corpus.passing(assignment, scope, corpus.functions(assignment)) <= \
-        stub_earns(assignment)
+    # Judged here, without the sandbox's crossing (which lets no such object through at all).
+    scope = corpus.notebook_namespace(assignment, corpus.lying(assignment))
+    first = corpus.functions(assignment)[0]
+    value = scope[first](**corpus.anchor(assignment, first).arguments)
+    assert (value[0] if isinstance(value, tuple) else value) == object()  # it does lie
+    earned = corpus.passing(assignment, scope, corpus.functions(assignment))
+    assert earned <= stub_earns(assignment)
 
 
 def _distinct(assignment, name: str, parameter: str) -> int:
