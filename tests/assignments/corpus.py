@@ -604,6 +604,15 @@ def exploring(a: course.Assignment) -> bytes:
     return _as_file(nb)
 
 
+def answers_at_the_end(a: course.Assignment) -> bytes:
+    """Every solution cell moved, in order, to the end of the notebook (the answers written
+    further down, below the tests)."""
+    nb = submission(a)
+    answers = list(subs.solution_cells(nb).values())
+    nb.cells = [c for c in nb.cells if c not in answers] + answers
+    return _as_file(nb)
+
+
 HONEST_SAVES: dict[str, tuple[str, Callable[[course.Assignment], bytes]]] = {
     "answers_below_stubs": ("each answer typed in a new cell below its untouched stub",
                             answers_below_stubs),
@@ -611,6 +620,7 @@ HONEST_SAVES: dict[str, tuple[str, Callable[[course.Assignment], bytes]]] = {
     "all_in_one_cell": ("every answer in one cell at the end, no nbgrader metadata",
                         all_in_one_cell),
     "exploring": ("cells of the learner's own trying the functions out", exploring),
+    "answers_at_the_end": ("every answer moved below the tests, to the end", answers_at_the_end),
 }
 
 
