@@ -23,8 +23,8 @@ def _order(name: str) -> tuple:
     return (data.get("order", 1000), name)
 
 
-# The course's assignments, in order (the conformance suite checks them against source/,
-# release/ and nbgrader's formgrader API).
+# The course's assignments, in order (tests/assignments/test_course.py checks them against
+# source/ and release/, and that nbgrader's formgrader API lists them).
 ASSIGNMENTS = sorted((p.name for p in (_HERE / "source").iterdir()
                       if (p / f"{p.name}.ipynb").is_file()), key=_order)
 

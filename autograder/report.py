@@ -56,9 +56,8 @@ def summary(rows: list[Row], grade_ids: list[str], max_points: dict[str, float],
     """A plain-text table: counts by status, mean and median score, most failed tests."""
     lines = []
     kinds = Counter()
-    for row in rows:
-        for part in row.status.split("; "):
-            kinds[_status_kind(part)] += 1
+    for row in rows:  # a student counts once per kind, however often the status says it
+        kinds.update({_status_kind(part) for part in row.status.split("; ")})
     width = max([len(k) for k in kinds] + [len("status")])
     lines.append(f"{'status':<{width}}  students")
     lines.append(f"{'-' * width}  --------")

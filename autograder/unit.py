@@ -13,6 +13,7 @@ process's own zygote).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import tempfile
@@ -294,12 +295,35 @@ def finish(graded: Graded, k: Kit, executed, lowered: list[str]) -> Graded:
         if message and cell.hidden and cell.grade_id not in lowered:
             # As the kernel shows it: its hidden test raises AssertionError with this message.
             messages[cell.grade_id] = "AssertionError: " + message.removeprefix(RERUN_MESSAGE)
-    found = outcomes(executed, a, graded.points, messages, k.mistakes)
+    found = [_diagnosed(o, graded.cap_messages, lowered, k.mistakes)
+             for o in outcomes(executed, a, graded.points, messages, k.mistakes)]
     graded.feedback_html = feedback.html(graded.student_id, graded.status, score, a.max_score,
                                          found, graded.notes, k.title, k.mistakes)
     graded.results_json = feedback.gradescope(graded.status, score, found, graded.notes)
     graded.mistakes = analytics.mistakes_of(found, k.mistakes)
     return graded
+
+
+def _diagnosed(outcome, cap_messages: dict[str, str], lowered: list[str],
+               mistakes: Mistakes):
+    """A visible test that failed in the kernel and in the clean room keeps the kernel's message
+    (the first call the learner saw fail); when that message names no known mistake and the
+    clean room found one (outside the sandbox, on the printed inputs and fresh ones of the same
+    kinds), the mistake is added to it: solutions.checking.annotate_visible reads a visible
+    test's own message only where it says which value was wrong, not where a call raised."""
+    grade_id = outcome.cell.grade_id
+    room = cap_messages.get(grade_id)
+    if not outcome.message or outcome.cell.hidden or grade_id in lowered or not room:
+        return outcome
+    known = mistakes.read(room)
+    if known is None or mistakes.read(outcome.message) is not None:
+        return outcome
+    from solutions.checking import MARK, SEPARATOR
+
+    _, name, hint = known
+    message = outcome.message.rstrip()
+    end = "" if message.endswith((".", "!", "?")) else "."
+    return dataclasses.replace(outcome, message=f"{message}{end} {MARK}{name}{SEPARATOR}{hint}")
 
 
 def noted(status: str, notes: list[str], work: Work) -> tuple[str, list[str]]:

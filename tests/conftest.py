@@ -3,17 +3,50 @@
 `assignment`: every assignment the course has (autograder.course.assignments: a folder of
 source/ with its solutions/ package), so that a test taking it runs once per assignment and a
 new assignment gets every guarantee without new test code.
+
+Known gaps: tests/known_gaps.toml lists the guarantees of the conformance suite
+(tests/assignments/) that an assignment does not hold yet, each with the reason. Those tests are
+marked ``xfail(strict=True)`` for that assignment only: they must fail for the reason given,
+and the day they pass (the gap is closed) the run fails until the entry is removed.
 """
 
 from __future__ import annotations
+
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from autograder import course
 
 ASSIGNMENTS = course.assignments()
+KNOWN_GAPS = Path(__file__).with_name("known_gaps.toml")
+CONFORMANCE = Path(__file__).with_name("assignments")
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS, ids=[a.name for a in ASSIGNMENTS])
 def assignment(request) -> course.Assignment:
     return request.param
+
+
+def known_gaps() -> dict[str, dict[str, str]]:
+    """assignment name -> {test function name: why it fails}."""
+    if not KNOWN_GAPS.is_file():
+        return {}
+    return tomllib.loads(KNOWN_GAPS.read_text(encoding="utf-8"))
+
+
+def pytest_collection_modifyitems(config, items):
+    gaps = known_gaps()
+    unknown = set(gaps) - {a.name for a in ASSIGNMENTS}
+    if unknown:
+        raise pytest.UsageError(f"{KNOWN_GAPS.name} names assignments the course does not have: "
+                                f"{', '.join(sorted(unknown))}")
+    for item in items:
+        if CONFORMANCE not in Path(item.fspath).parents:
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        a = params.get("assignment")
+        reason = gaps.get(getattr(a, "name", ""), {}).get(item.originalname)
+        if reason:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
