@@ -14,16 +14,10 @@ from test_autograder_course import ASSIGNMENT, NOTEBOOK, make_course, source_not
 from autograder.collect import MAX_NOTEBOOK_BYTES, CollectError, collect
 from autograder.execute import Limits, function_of, limit_outputs
 from autograder.feedback import gradescope, html
+from autograder.messages import Outcome, failure_message
+from autograder.notebook import Assignment, GradeCell, NotANotebook, parse_notebook
 from autograder.report import Row, summary, write_csv
-from autograder.score import (
-    Assignment,
-    GradeCell,
-    NotANotebook,
-    Outcome,
-    failure_message,
-    parse_notebook,
-    restore_metadata,
-)
+from autograder.sanitize import restore_metadata
 from autograder.workspace import Workspace, WorkspaceError
 
 NB_BYTES = nbformat.writes(source_notebook()).encode()
@@ -50,14 +44,14 @@ def _zip(folder: Path, target: Path, prefix: str = "") -> Path:
 
 def test_collect_reads_nbgrader_layout_one_submission_per_student(tmp_path):
     folder = _nbgrader_layout(tmp_path / "subs", {"bob": b"B", "alice": b"A"})
-    found = collect(folder)
+    found = collect(folder, assignment=ASSIGNMENT)
     assert [(s.student_id, s.content, s.problem) for s in found] == [
         ("alice", b"A", None), ("bob", b"B", None)]
 
 
 def test_collect_reads_a_zip_of_a_folder_in_nbgrader_layout(tmp_path):
     folder = _nbgrader_layout(tmp_path / "subs", {"alice": b"A"})
-    found = collect(_zip(folder, tmp_path / "subs.zip", prefix="subs/"))
+    found = collect(_zip(folder, tmp_path / "subs.zip", prefix="subs/"), assignment=ASSIGNMENT)
     assert [(s.student_id, s.content) for s in found] == [("alice", b"A")]
 
 
@@ -68,19 +62,20 @@ def test_collect_reads_lms_flat_files_from_folder_and_zip(tmp_path):
     (folder / "s2.ipynb").write_bytes(b"2")
     (folder / ".DS_Store").write_bytes(b"junk")  # hidden files are never students
     for source in (folder, _zip(folder, tmp_path / "lms.zip")):
-        assert [(s.student_id, s.content) for s in collect(source)] == [("s1", b"1"), ("s2", b"2")]
+        found = collect(source, assignment=ASSIGNMENT)
+        assert [(s.student_id, s.content) for s in found] == [("s1", b"1"), ("s2", b"2")]
 
 
 def test_collect_uses_submitted_folder_of_a_course_root(tmp_path):
     _nbgrader_layout(tmp_path / "course" / "submitted", {"alice": b"A"})
     (tmp_path / "course" / "nbgrader_config.py").write_text("")
     (tmp_path / "course" / "source").mkdir()
-    assert [s.student_id for s in collect(tmp_path / "course")] == ["alice"]
+    assert [s.student_id for s in collect(tmp_path / "course", assignment=ASSIGNMENT)] == ["alice"]
 
 
 def test_collect_names_the_wrong_file_name_it_found(tmp_path):
     folder = _nbgrader_layout(tmp_path / "subs", {"carol": b"C"}, name="my_homework.ipynb")
-    [sub] = collect(folder)
+    [sub] = collect(folder, assignment=ASSIGNMENT)
     assert sub.content is None
     assert sub.problem == "no activation_derivatives.ipynb (found my_homework.ipynb)"
 
@@ -91,7 +86,7 @@ def test_collect_reports_a_missing_assignment_folder(tmp_path):
     path.write_bytes(b"x")
     (tmp_path / "subs" / "alice" / ASSIGNMENT).mkdir(parents=True)
     (tmp_path / "subs" / "alice" / ASSIGNMENT / NOTEBOOK).write_bytes(b"A")
-    found = {s.student_id: s.problem for s in collect(tmp_path / "subs")}
+    found = {s.student_id: s.problem for s in collect(tmp_path / "subs", assignment=ASSIGNMENT)}
     assert found == {"alice": None,
                      "dan": "no activation_derivatives.ipynb (found homework1/x.ipynb)"}
 
@@ -99,7 +94,7 @@ def test_collect_reports_a_missing_assignment_folder(tmp_path):
 def test_collect_refuses_an_oversized_file_without_reading_it(tmp_path, monkeypatch):
     monkeypatch.setattr("autograder.collect.MAX_NOTEBOOK_BYTES", 10)  # 10 bytes: tiny on purpose
     folder = _nbgrader_layout(tmp_path / "subs", {"eve": b"x" * 11})
-    [sub] = collect(folder)
+    [sub] = collect(folder, assignment=ASSIGNMENT)
     assert sub.content is None and sub.problem.startswith("not a notebook: the file is")
     assert MAX_NOTEBOOK_BYTES >= 2**20  # the real limit leaves room for a notebook with plots
 
@@ -112,7 +107,7 @@ def test_collect_gives_a_clear_error_for_an_instructor_mistake(tmp_path, make):
     elif make == "text":
         target.write_text("not a zip")
     with pytest.raises(CollectError) as error:
-        collect(target)
+        collect(target, assignment=ASSIGNMENT)
     assert str(target) in str(error.value) and "\n" not in str(error.value)
 
 
@@ -197,7 +192,7 @@ def _assignment() -> Assignment:
     nb = source_notebook()
     canonical = {c.metadata.nbgrader.grade_id: dict(c.metadata.nbgrader)
                  for c in nb.cells if "nbgrader" in c.metadata}
-    return Assignment(("double", "square"), (), canonical)
+    return Assignment(("double", "square"), (), canonical, ASSIGNMENT)
 
 
 def test_restore_metadata_undoes_edited_points_and_drops_made_up_grade_cells():
@@ -234,8 +229,9 @@ def test_hidden_stderr_text_is_not_quoted():
 def test_feedback_html_escapes_text_and_shows_points():
     outcomes = [Outcome(HIDDEN, 0.0, "AssertionError: <script>alert(1)</script>"),
                 Outcome(VISIBLE, 1.0, "")]
-    page = html("s<1>", "graded", 1.0, 3.0, outcomes, [])
+    page = html("s<1>", "graded", 1.0, 3.0, outcomes, [], "Doubling <and> squaring")
     assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<h1>Doubling &lt;and&gt; squaring: 1 / 3</h1>" in page  # the manifest's title
     assert "double works for &lt;negative&gt; numbers." in page
     assert "0 / 2" in page and "1 / 1" in page and "1 / 3" in page
 
@@ -286,15 +282,15 @@ def test_workspace_refuses_a_folder_that_holds_other_course_files(tmp_path):
     out.mkdir()
     (out / "gradebook.db").write_text("someone else's")
     with pytest.raises(WorkspaceError, match="already holds gradebook.db"):
-        Workspace(out, course).prepare()
+        Workspace(out, course, assignment=ASSIGNMENT).prepare()
 
 
 def test_workspace_refuses_to_write_into_the_course_itself(tmp_path):
     course = make_course(tmp_path / "course")
     with pytest.raises(WorkspaceError, match="holds the course itself"):
-        Workspace(course, course).prepare()
+        Workspace(course, course, assignment=ASSIGNMENT).prepare()
 
 
 def test_workspace_needs_a_course_with_config_and_source(tmp_path):
     with pytest.raises(WorkspaceError, match="is not a course"):
-        Workspace(tmp_path / "out", tmp_path).prepare()
+        Workspace(tmp_path / "out", tmp_path, assignment=ASSIGNMENT).prepare()
