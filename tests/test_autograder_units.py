@@ -273,6 +273,22 @@ def test_summary_counts_statuses_and_lists_most_failed_tests():
     assert failed[:4] == ["t2", "2", "of", "3"]  # b and c lost t2; only c lost t1
 
 
+def test_summary_counts_students_not_occurrences():
+    # One student timed out twice and lost points in the clean room twice: one student in
+    # each kind, as the column's header says (the counts need not add up to 3).
+    rerun = "{} lost points when re-run on its own ({}_values: see the feedback)"
+    rows = [Row("a", 0.0, 3.0, "; ".join(["timed out in relu", "timed out in tanh",
+                                          rerun.format("relu", "relu"),
+                                          rerun.format("tanh", "tanh")]), {}),
+            Row("b", 1.0, 3.0, "timed out in relu", {}),
+            Row("c", 3.0, 3.0, "graded", {})]
+    text = summary(rows, ["t1"], {"t1": 3.0})
+    table = text.split("\n\n")[0].splitlines()[2:]
+    counts = {" ".join(line.split()[:-1]): int(line.split()[-1]) for line in table}
+    assert counts == {"timed out": 2, "graded": 1, "relu lost points when re-run on its own": 1,
+                      "tanh lost points when re-run on its own": 1}, text
+
+
 # ---------------------------------------------------------------------------- workspace
 
 
