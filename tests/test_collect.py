@@ -35,9 +35,9 @@ from autograder.collect import (
     assignments_in,
     collect,
     collect_all,
-    read_roster,
     write_unused_csv,
 )
+from autograder.lms import RosterError, read_roster
 
 WORK = nbformat.writes(source_notebook()).encode()  # a notebook of this assignment
 
@@ -427,9 +427,11 @@ def test_a_roster_maps_lms_ids_and_says_what_did_not_match(tmp_path, fingerprint
     ("lms_id,student_id\n1,a\n2,a\n", "line 3: student_id a is given to two lms_ids"),
 ])
 def test_a_bad_roster_is_refused_with_the_line(tmp_path, text, says):
-    with pytest.raises(CollectError) as error:
+    with pytest.raises(RosterError) as error:
         read_roster(_roster(tmp_path / "r.csv", text))
     assert says in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(CollectError, match=says):  # the instructor's error when collecting
+        gather(_lay_out(tmp_path / "s", {"a.ipynb": WORK}), roster=tmp_path / "r.csv")
 
 
 def test_a_roster_id_that_is_also_a_download_id_is_not_given_twice(tmp_path):
