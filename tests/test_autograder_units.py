@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -310,3 +311,69 @@ def test_workspace_refuses_to_write_into_the_course_itself(tmp_path):
 def test_workspace_needs_a_course_with_config_and_source(tmp_path):
     with pytest.raises(WorkspaceError, match="is not a course"):
         Workspace(tmp_path / "out", tmp_path, assignment=ASSIGNMENT).prepare()
+
+
+# ---------------------------------------------------------------------------- the regrade key
+
+
+@pytest.fixture
+def course_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of this repository's course and of the grader's code, the digest's inputs."""
+    from autograder import course as courses
+
+    skip = shutil.ignore_patterns("__pycache__")
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(courses.REPO / "nbgrader_config.py", root)
+    for folder in ("source", "solutions"):
+        shutil.copytree(courses.REPO / folder, root / folder, ignore=skip)
+    monkeypatch.setattr(courses, "GRADER", shutil.copytree(courses.GRADER, tmp_path / "grader",
+                                                           ignore=skip))
+    courses.grader_digest.cache_clear()
+    yield root
+    courses.grader_digest.cache_clear()  # the real grader's again
+
+
+def test_the_regrade_key_changes_with_everything_that_decides_a_grade(course_copy, monkeypatch):
+    from autograder import course as courses
+
+    first, second = courses.assignments(course_copy)[:2]
+    options = {"timeout": 10.0, "clean_room": True}
+    base = courses.digest(first, options)
+    assert courses.digest(first, dict(options)) == base  # the same inputs, the same key
+
+    def edited(path: Path, old: str, new: str) -> str:
+        """The key with `old` replaced by `new` in `path` (the file is put back after)."""
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{path.name} no longer holds {old!r}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        courses.grader_digest.cache_clear()
+        try:
+            return courses.digest(first, options)
+        finally:
+            path.write_text(text, encoding="utf-8")
+            courses.grader_digest.cache_clear()
+
+    package = course_copy / "solutions" / first.name
+    changes = {
+        "a check's tolerance": edited(package / "checks.py", "CENTRAL_TOL = 1e-8",
+                                      "CENTRAL_TOL = 1e-7"),
+        "the shared tolerance": edited(course_copy / "solutions" / "elementwise.py",
+                                       "RTOL, ATOL = 1e-9, 1e-15", "RTOL, ATOL = 1e-8, 1e-15"),
+        "a catalogue entry": edited(package / "mistakes.py", '"slope 1 at z = 0"',
+                                    '"slope one at z = 0"'),
+        "the source notebook": edited(first.source, '"points": 1', '"points": 2'),
+        "nbgrader_config.py": edited(course_copy / "nbgrader_config.py", "\n", "\n# edited\n"),
+        "the grader's code": edited(courses.GRADER / "report.py", '"""', '"""Edited. '),
+        "--timeout": courses.digest(first, {**options, "timeout": 11.0}),
+        "the clean room": courses.digest(first, {**options, "clean_room": False}),
+    }
+    monkeypatch.setenv("ACTIVATION_KINK_POLICY", "subgradient")  # a setting its manifest names
+    changes["a grading setting"] = courses.digest(first, options)
+    monkeypatch.delenv("ACTIVATION_KINK_POLICY")
+    assert courses.digest(first, options) == base  # every file put back
+    assert {what: key == base for what, key in changes.items()} == dict.fromkeys(changes, False)
+    assert len(set(changes.values())) == len(changes)
+    # What does not decide this assignment's grades leaves its key alone.
+    unrelated = edited(second.package / "checks.py", "\n", "\n# another assignment's\n")
+    assert unrelated == base
