@@ -39,11 +39,16 @@ def test_each_demo_class_has_the_correct_answers_variants_mistakes_and_broken_fi
         assert student.what == f"{entry.function}: {entry.name}"  # the catalogue's own name
 
 
-def test_the_first_assignments_manifest_names_the_mistakes_its_demo_plants():
+def test_every_mistake_a_manifest_names_for_its_demo_is_in_its_catalogue(assignment):
+    # The demo plants only keys it finds: a mistyped key would silently plant nothing.
+    assert set(assignment.demo) <= {entry.key for entry in assignment.catalogue()}
+
+
+def test_the_first_assignments_demo_shows_its_honest_variants_and_four_mistakes():
     first = courses.assignments()[0]
     ids = [s.student_id for s in demo.demo_class(first)]
-    assert first.demo and set(first.demo) <= set(ids)  # every key it names is in the catalogue
-    assert ids[:3] == ["correct", "lecture", "lists"]  # then its honest variants
+    assert ids[:3] == ["correct", "lecture", "lists"]  # the model answers, then its variants
+    assert len(first.demo) == 4 and ids[3:7] == list(first.demo)
 
 
 def test_every_assignment_has_a_demo_class_in_the_modules_order():
