@@ -345,6 +345,9 @@ def run(notebook: Path, *, timeout: float = TIMEOUT, out: TextIO | None = None,
             nb = _without_display_cells(nb, release)
         functions, tests, hidden_only = plan(nb, _release_functions(release))
         if not functions:
+            if a is None:
+                why_not = (f"it holds none of the course's assignments "
+                           f"({', '.join(courses.names())})")
             reason = f" ({why_not})" if why_not else ""
             raise NotebookError(
                 f"{notebook} has no visible tests to run{reason}. Is it the course's notebook?"

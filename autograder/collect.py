@@ -7,19 +7,8 @@ SUBMISSIONS may be a folder or a zip (a zip holding one top folder is looked int
 - files ``<student_id>.ipynb`` (a notebook in a subfolder counts too: ``late/<student_id>.ipynb``,
   or ``<student_id>/<assignment>.ipynb``);
 - a folder per student holding the notebook, ``<student_id>/<assignment>.ipynb``;
-- an LMS's "download all submissions", named as that LMS names them:
-
-  ==========  ==============================================================  ==============
-  LMS         names in the download                                           student id
-  ==========  ==============================================================  ==============
-  Canvas      ``[LATE_]lastfirst[_LATE]_<userid>_<fileid>_<file>`` (``anon_    the user id
-              <id>`` when grading is anonymous; a re-uploaded file is
-              ``<file>-1``, ``-2``...)
-  Moodle      ``Full Name_<participantid>_assignsubmission_file_/<file>``     the
-              (or, without folders, ``..._assignsubmission_file_<file>``)     participant id
-  Blackboard  ``<Assignment>_<username>_attempt_<YYYY-MM-DD-HH-MM-SS>_<file>``  the username
-              and a receipt ``..._attempt_<date>.txt`` per attempt
-  ==========  ==============================================================  ==============
+- an LMS's "download all submissions" (Canvas, Moodle, Blackboard), named as that LMS names
+  them: autograder.lms reads those names and the roster.
 
 Every student found gives exactly one `Submission`. For each student the notebook graded is, in
 this order: from their latest attempt (Blackboard) or latest upload of a file (Canvas ``-N``),
@@ -31,7 +20,7 @@ student whose notebook cannot be graded (none found, too large, bad student id) 
 
 Every other file of the download is listed in `Collection.unused` with its reason (a receipt,
 an older attempt, a second notebook, not a notebook, a hidden or system file): nothing is
-dropped silently. A roster (`read_roster`) maps the ids found to the course's student ids.
+dropped silently. A roster (`lms.read_roster`) maps the ids found to the course's student ids.
 
 Files are read into memory; nothing from a zip is extracted to disk, so paths inside a zip can
 never escape anywhere.
@@ -46,15 +35,16 @@ import io
 import json
 import math
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import lms
+from .lms import STUDENT_ID
+
 # A real submission of this assignment is well under 1 MB; anything this large is not one.
 MAX_NOTEBOOK_BYTES = 20 * 2**20
-STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}")
 # Folders that archivers and Jupyter add and that never hold submissions, with the reason that
 # the list of unused files gives.
 IGNORED_NAMES = {
@@ -64,25 +54,6 @@ IGNORED_NAMES = {
 }
 HIDDEN_REASONS = {*IGNORED_NAMES.values(), "hidden file", "in a hidden folder"}
 UNUSED_COLUMNS = ["path", "student_id", "reason"]
-
-# Moodle: clean_filename(fullname with "_" turned into " ") + "_" + participant id + "_" +
-# "assignsubmission" + "_" + plugin + "_", then "/" + the file (folders) or the file itself.
-MOODLE = re.compile(r"(?P<name>[^_]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z0-9]+)_"
-                    r"(?P<file>.*)", re.S)
-# Canvas: sortable name lower-cased, without non-word characters; "LATE" when late; the user
-# id (or anon_<id>); then the file's id and its display name.
-CANVAS = re.compile(r"(?:(?P<late1>late)_)?(?:(?P<name>\w+?)_)??(?:(?P<late2>late)_)?"
-                    r"(?P<id>\d+|anon_[A-Za-z0-9]+)_(?P<file_id>\d+)_(?P<file>.+)",
-                    re.S | re.I)
-CANVAS_TEXT = re.compile(r"(?:late_)?(?:\w+?_)??(?:late_)?(?P<id>\d+|anon_[A-Za-z0-9]+)_"
-                         r"(?P<kind>text|link)\.html", re.I)
-# Canvas renames a file uploaded again under the same name: "hw.ipynb", "hw-1.ipynb", ...
-RESUBMITTED = re.compile(r"(?P<base>.+)-(?P<n>\d+)(?P<ext>\.[A-Za-z0-9]+)", re.S)
-# Blackboard's "Assignment File Download".
-BLACKBOARD = re.compile(r"(?P<head>.+)_attempt_(?P<date>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)"
-                        r"(?:_(?P<file>.+)|(?P<receipt>\.txt))", re.S)
-BLACKBOARD_NAME = re.compile(r"^Name:.*\((?P<user>[^()\s]+)\)\s*$", re.M)
-
 
 class CollectError(Exception):
     """SUBMISSIONS is not something the autograder can read (an instructor's mistake)."""
@@ -226,41 +197,6 @@ def _defined_names(code: str) -> set[str]:
     return names
 
 
-# ---------------------------------------------------------------------------- the roster
-def read_roster(path: Path) -> dict[str, str]:
-    """The instructor's mapping, a CSV with columns lms_id,student_id: the id found in the
-    download -> the course's student id. CollectError (saying which row) when it is unusable."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a CSV saved by Excel starts with a BOM
-    except (OSError, UnicodeDecodeError) as error:
-        raise CollectError(f"--roster {path} cannot be read ({error}).") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
-    if not {"lms_id", "student_id"} <= set(header):
-        raise CollectError(f"--roster {path} needs the columns lms_id,student_id (found "
-                           f"{','.join(header) or 'no header'}).")
-    reader.fieldnames = header
-    roster: dict[str, str] = {}
-    owner: dict[str, str] = {}
-    for line, row in enumerate(reader, start=2):
-        lms_id, sid = (row.get("lms_id") or "").strip(), (row.get("student_id") or "").strip()
-        if not lms_id and not sid:
-            continue
-        where = f"--roster {path}, line {line}"
-        if not lms_id or not STUDENT_ID.fullmatch(sid):
-            raise CollectError(f"{where}: '{sid}' is not a student id (use letters, digits and "
-                               f"_ . @ + -, and give an lms_id).")
-        if roster.get(lms_id, sid) != sid:
-            raise CollectError(f"{where}: lms_id {lms_id} is given twice, to {roster[lms_id]} "
-                               f"and {sid}.")
-        if owner.get(sid, lms_id) != lms_id:
-            raise CollectError(f"{where}: student_id {sid} is given to two lms_ids, "
-                               f"{owner[sid]} and {lms_id}.")
-        roster[lms_id], owner[sid] = sid, lms_id
-    return roster
-
-
 def write_unused_csv(path: Path, unused: list[Unused]) -> str:
     """The unused files as CSV text (columns path, student_id, reason); written to `path`."""
     from .workspace import atomic_write
@@ -294,10 +230,13 @@ def collect_all(path: Path, *, fingerprint: Fingerprint | None = None,
     """The submissions in `path` (folder or zip) and the files not used, with reasons.
 
     `fingerprint` lets a notebook under another name be graded (none: by name only); `roster`
-    is a CSV file lms_id,student_id (`read_roster`); `assignment` names the folder and the
+    is a CSV file lms_id,student_id (`lms.read_roster`); `assignment` names the folder and the
     notebook (<assignment>.ipynb) that the nbgrader layout and the learners use."""
     path = Path(path)
-    mapping = read_roster(roster) if roster is not None else None
+    try:
+        mapping = lms.read_roster(roster) if roster is not None else None
+    except lms.RosterError as error:
+        raise CollectError(str(error)) from None
     if not path.exists():
         raise CollectError(f"{path} does not exist: give the folder or zip of submissions.")
     finder = _Finder(str(path), fingerprint, assignment)
@@ -460,7 +399,8 @@ class _Finder:
                 f"{self.notebook} (nbgrader's layout), <student_id>.ipynb files, or a Canvas, "
                 f"Moodle or Blackboard download of the submissions."
             )
-        students = getattr(self, f"_{layout.lower()}")(entries)
+        students = (self._lms(layout, entries) if layout in lms.LAYOUTS
+                    else getattr(self, f"_{layout.lower()}")(entries))
         return self._finish(layout, students, roster)
 
     def _nbgrader(self, entries) -> dict[str, _Student]:
@@ -520,97 +460,20 @@ class _Finder:
                                        skip=_hidden(parts)))
         return students
 
-    def _moodle(self, entries) -> dict[str, _Student]:
+    def _lms(self, layout: str, entries) -> dict[str, _Student]:
+        """Each student's files, as the LMS named them (autograder.lms)."""
+        found = lms.read(layout, {p: e.size for p, e in entries.items()}, self.notebook,
+                         contents=lambda parts: self.read(entries[parts]), hidden=_hidden)
+        for parts, reason in found.strays:
+            self.drop(entries[parts], "", reason)
         students: dict[str, _Student] = {}
-        for parts, entry in entries.items():
-            m = MOODLE.fullmatch(parts[0])
-            if m is None or (len(parts) == 1) == (m["file"] == ""):
-                self.drop(entry, "", _hidden(parts) or "not named as Moodle names a "
-                          "student's files (Full Name_<id>_assignsubmission_file_)")
-                continue
-            sid = m["id"]
-            folder = parts[0] if len(parts) > 1 else f"{m['name']}_{sid}_assignsubmission_"
-            student = students.setdefault(sid, _Student(sid, f"{self.where}/{folder}"))
-            shown = "/".join(parts[1:]) if len(parts) > 1 else m["file"]
-            skip = _hidden(parts[1:]) if len(parts) > 1 else None
-            if m["plugin"] != "file" and skip is None:
-                skip = f"Moodle {m['plugin']} submission (not a notebook)"
-            student.files.append(_File(entry, shown,
-                                       expected=shown.split("/")[-1] == self.notebook,
-                                       skip=skip))
-        return students
-
-    def _canvas(self, entries) -> dict[str, _Student]:
-        students: dict[str, _Student] = {}
-        late = set()
-        for parts, entry in entries.items():
-            m = CANVAS.fullmatch(parts[0]) if len(parts) == 1 else None
-            text = CANVAS_TEXT.fullmatch(parts[0]) if len(parts) == 1 else None
-            if text is not None:
-                student = students.setdefault(text["id"], _Student(
-                    text["id"], f"{self.where}/{parts[0]}"))
-                student.files.append(_File(entry, f"Canvas {text['kind']} entry",
-                                           skip=f"Canvas {text['kind']} entry (not a notebook)"))
-                continue
-            if m is None or _hidden(parts):
-                self.drop(entry, "", _hidden(parts) or "not named as Canvas names a "
-                          "student's files (name_<userid>_<fileid>_<file>)")
-                continue
-            sid = m["id"]
-            if m["late1"] or m["late2"]:
-                late.add(sid)
-            student = students.setdefault(sid, _Student(sid, f"{self.where}/{parts[0]}"))
-            student.files.append(_File(entry, m["file"], attempt=(int(m["file_id"]),)))
-        # A file uploaded again under its old name is "<name>-N": the upload with the highest
-        # N (then the newest file id) of each name is the latest; the others are older uploads.
-        for student in students.values():
-            latest: dict[str, tuple[tuple, _File]] = {}
-            for f in student.files:
-                r = RESUBMITTED.fullmatch(f.shown)
-                base, n = (r["base"] + r["ext"], int(r["n"])) if r else (f.shown, 0)
-                f.expected = base == self.notebook
-                key = (n, *f.attempt)
-                if base not in latest or key > latest[base][0]:
-                    if base in latest:
-                        older = latest[base][1]
-                        older.skip = f"an older upload of {base} (graded the newer one)"
-                    latest[base] = (key, f)
-                else:
-                    f.skip = f"an older upload of {base} (graded the newer one)"
-            for f in student.files:
-                f.attempt = ()
-        if late:
-            self.notes.append(f"Canvas marked {len(late)} submission(s) late: "
-                              f"{', '.join(sorted(late))} (before the roster is applied)")
-        return students
-
-    def _blackboard(self, entries) -> dict[str, _Student]:
-        students: dict[str, _Student] = {}
-        found = []
-        usernames: dict[tuple[str, str], str] = {}  # (head, date) -> username from the receipt
-        for parts, entry in entries.items():
-            m = BLACKBOARD.fullmatch(parts[0]) if len(parts) == 1 else None
-            if m is None or _hidden(parts):
-                self.drop(entry, "", _hidden(parts) or "not named as Blackboard names a "
-                          "student's files (<assignment>_<username>_attempt_<date>_<file>)")
-                continue
-            found.append((entry, m))
-            if m["receipt"] and entry.size < 2**20:  # a receipt is a few hundred bytes
-                name = BLACKBOARD_NAME.search(self.read(entry).decode("utf-8", "replace"))
-                if name and m["head"].endswith("_" + name["user"]):
-                    usernames[m["head"], m["date"]] = name["user"]
-        for entry, m in found:
-            # The username is the last "_" part of the head, unless the receipt names a
-            # username that itself holds "_".
-            user = usernames.get((m["head"], m["date"])) or m["head"].rsplit("_", 1)[-1]
-            date = m["date"]
-            label = f"{date[:10]} {date[11:].replace('-', ':')}"
-            student = students.setdefault(user, _Student(user, f"{self.where}/{m['head']}"))
-            shown = m["file"] or f"receipt of {label}.txt"
-            student.files.append(_File(
-                entry, shown, expected=shown == self.notebook, attempt=(date,),
-                attempt_label=label,
-                skip=f"Blackboard receipt of the attempt of {label}" if m["receipt"] else None))
+        for u in found.uploads:
+            student = students.setdefault(u.student, _Student(u.student,
+                                                              f"{self.where}/{u.origin}"))
+            student.files.append(_File(entries[u.path], u.shown, expected=int(u.expected),
+                                       attempt=u.attempt, attempt_label=u.attempt_label,
+                                       skip=u.skip))
+        self.notes += found.notes
         return students
 
     # ------------------------------------------------------------------ choosing
@@ -706,7 +569,7 @@ class _Finder:
                 continue
             if roster is not None:
                 missing.append(raw)
-            sid = _safe_id(raw) if layout in ("Canvas", "Moodle", "Blackboard") else raw
+            sid = lms.safe_id(raw) if layout in lms.LAYOUTS else raw
             why = "is not a usable id"
             if sid in taken:  # someone else's id already (made safe, or from the roster)
                 n = 2
@@ -733,19 +596,12 @@ class _Finder:
 
 def _detect(visible: list[tuple[str, ...]], assignment: str) -> str | None:
     """The layout of these (visible) files, or None."""
-    tops = {p[0] for p in visible}
-    files = {p[0] for p in visible if len(p) == 1}
-    lms = {
-        "Moodle": sum(1 for t in tops if MOODLE.fullmatch(t)),
-        "Blackboard": sum(1 for t in files if BLACKBOARD.fullmatch(t)),
-        "Canvas": sum(1 for t in files if CANVAS.fullmatch(t) or CANVAS_TEXT.fullmatch(t)),
-    }
-    best = max(lms, key=lambda k: lms[k])
-    if lms[best]:
-        return best
+    found = lms.detect(visible)
+    if found is not None:
+        return found
     if any(len(p) >= 3 and p[1] == assignment for p in visible):
         return "nbgrader"
-    if any(t.lower().endswith(".ipynb") for t in files):
+    if any(len(p) == 1 and p[0].lower().endswith(".ipynb") for p in visible):
         return "files"
     return None
 
@@ -762,14 +618,6 @@ def _nbgrader_missing(rest: list[tuple[str, ...]],
             return f"no {assignment} folder ({seen})"
         return f"no {assignment}.ipynb (found no notebook)"
     return message
-
-
-def _safe_id(raw: str) -> str:
-    """A student id (STUDENT_ID) made from `raw`: accents dropped, other characters -> '-'."""
-    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
-    sid = re.sub(r"[^A-Za-z0-9_.@+-]+", "-", ascii_text).strip("-.")
-    sid = sid[:100] or "student"
-    return sid if STUDENT_ID.fullmatch(sid) else f"_{sid[:99]}"
 
 
 def _problem(sid: str, problem: str, origin: str) -> Submission:

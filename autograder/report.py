@@ -53,10 +53,13 @@ def _status_kind(status: str) -> str:
 
 def summary(rows: list[Row], grade_ids: list[str], max_points: dict[str, float],
             top: int = 5) -> str:
-    """A plain-text table: counts by status, mean and median score, most failed tests."""
+    """A plain-text table: how many students each kind of status concerns, mean and median
+    score, most failed tests. A student whose status holds one kind several times ("timed out
+    in f; timed out in g") counts once in it; one whose status holds several kinds counts in
+    each."""
     lines = []
     kinds = Counter()
-    for row in rows:  # a student counts once per kind, however often the status says it
+    for row in rows:
         kinds.update({_status_kind(part) for part in row.status.split("; ")})
     width = max([len(k) for k in kinds] + [len("status")])
     lines.append(f"{'status':<{width}}  students")

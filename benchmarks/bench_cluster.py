@@ -38,7 +38,7 @@ from cluster_support import cluster  # noqa: E402
 
 from autograder import pipeline  # noqa: E402
 from autograder.runners import Done  # noqa: E402
-from autograder.submissions import correct_answers, make_submission  # noqa: E402
+from autograder.submissions import ASSIGNMENT, correct_answers, make_submission  # noqa: E402
 
 
 def write_class(folder: Path, n: int) -> None:
@@ -52,7 +52,7 @@ def write_class(folder: Path, n: int) -> None:
 
 def timed(label: str, n: int, **kwargs) -> float:
     started = time.perf_counter()
-    result = pipeline.grade(progress=False, assignment="activation_derivatives", **kwargs)
+    result = pipeline.grade(progress=False, assignment=ASSIGNMENT, **kwargs)
     seconds = time.perf_counter() - started
     bad = [r for r in result.rows if r.status != "graded"]
     assert not bad, bad[:3]
@@ -65,8 +65,7 @@ def grade_rows(db: Path, student: str) -> tuple[dict, dict]:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{db}") as gb:
-        nb = gb.find_submission_notebook("activation_derivatives", "activation_derivatives",
-                                         student)
+        nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
         return ({g.name: (g.auto_score, g.manual_score, g.needs_manual_grade) for g in nb.grades},
                 {c.name: c.auto_comment for c in nb.comments})
 
@@ -90,8 +89,7 @@ def replay(template, m: int, tmp: Path, cores: int) -> None:
 
     out = tmp / "replay-out"
     started = time.perf_counter()
-    result = pipeline.grade(subs, out, progress=False, runner=runner,
-                            assignment="activation_derivatives")
+    result = pipeline.grade(subs, out, progress=False, runner=runner, assignment=ASSIGNMENT)
     seconds = time.perf_counter() - started
     assert all(r.status == "graded" for r in result.rows)
     print(f"  coordinator alone, {m} students: {seconds:.1f} s, {m / seconds:.1f} students/s "
@@ -109,7 +107,7 @@ def main() -> None:
     try:
         subs = tmp / "subs"
         write_class(subs, args.n)
-        print(f"{args.n} correct submissions, {cores} cores")
+        print(f"{args.n} correct submissions of {ASSIGNMENT}, {cores} cores")
         local = timed(f"local (--jobs {cores})", args.n, submissions=subs, out=tmp / "local")
         figures = {}
         for workers in (1, 2):
@@ -142,12 +140,11 @@ def _first_graded(tmp: Path) -> dict:
     from dataclasses import asdict
 
     from autograder import unit
-    from autograder.collect import ASSIGNMENT, NOTEBOOK
     from autograder.execute import Limits
     from autograder.workspace import Workspace
 
-    ws = Workspace(tmp / "local", ROOT)
-    course = unit.Course.from_folder(ws.root, ASSIGNMENT, NOTEBOOK, digest="bench")
+    ws = Workspace(tmp / "local", ROOT, assignment=ASSIGNMENT)
+    course = unit.Course.from_folder(ws.root, ASSIGNMENT, ws.notebook, digest="bench")
     options = unit.Options(Limits())
     content = (tmp / "subs" / "s0000.ipynb").read_bytes()
     return asdict(unit.grade_submission(course, unit.Work("s0000", content), options))

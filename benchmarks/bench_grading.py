@@ -1,6 +1,7 @@
 """Benchmark: `python -m autograder grade` against plain `nbgrader autograde` on one class.
 
-Builds N correct submissions (autograder.submissions), grades them with both graders one after
+Builds N correct submissions of one assignment (autograder.submissions; --assignment NAME, by
+default the course's first), grades them with both graders one after
 the other in this run, and prints the two wall times, their ratio, each run's peak resident
 memory (the sum over the grader's whole process tree, kernels and sandboxes included, sampled
 every 20 ms) and submissions per second. It also checks that both graders gave every student
@@ -9,6 +10,7 @@ the same points in every grade cell, and says so.
     .venv/bin/python benchmarks/bench_grading.py              # N = 24
     .venv/bin/python benchmarks/bench_grading.py --repeat 3   # 3 rounds, medians
     .venv/bin/python benchmarks/bench_grading.py -n 200 --ours-only
+    .venv/bin/python benchmarks/bench_grading.py --assignment backprop_one_hidden_layer
 
 With --repeat K the two graders run K times each, alternating (plain, ours, plain, ours...), and
 the medians are printed with every round's figures.
@@ -36,9 +38,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from autograder import course as courses  # noqa: E402
 from autograder.submissions import (  # noqa: E402
     ASSIGNMENT,
-    NOTEBOOK_NAME,
     correct_answers,
     make_submission,
     write_class,
@@ -92,32 +94,34 @@ def run(argv: list[str], cwd: Path, env: dict) -> tuple[float, int]:
     return elapsed, memory.peak
 
 
-def plain_nbgrader(submissions: Path, work: Path, env: dict) -> tuple[float, int, dict]:
+def plain_nbgrader(submissions: Path, work: Path, env: dict, name: str
+                   ) -> tuple[float, int, dict]:
     """Plain nbgrader: a course with the gradebook built, then `nbgrader autograde` timed."""
     course = work / "plain"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "source", course / "source")
-    subprocess.run(["nbgrader", "generate_assignment", ASSIGNMENT, "--log-level=ERROR"],
+    subprocess.run(["nbgrader", "generate_assignment", name, "--log-level=ERROR"],
                    cwd=course, env=env, check=True)
     shutil.copytree(submissions, course / "submitted")
-    elapsed, peak = run(["nbgrader", "autograde", ASSIGNMENT, "--log-level=ERROR"], course, env)
+    elapsed, peak = run(["nbgrader", "autograde", name, "--log-level=ERROR"], course, env)
 
     from nbgrader.api import Gradebook
 
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for sub in gb.assignment_submissions(ASSIGNMENT):
+        for sub in gb.assignment_submissions(name):
             nb = sub.notebooks[0]
             scores[sub.student.id] = {g.name: float(g.score) for g in nb.grades}
     return elapsed, peak, scores
 
 
-def ours(submissions: Path, work: Path, env: dict, jobs: int | None) -> tuple[float, int, dict]:
+def ours(submissions: Path, work: Path, env: dict, name: str, jobs: int | None
+         ) -> tuple[float, int, dict]:
     """`python -m autograder grade`, end to end (workspace and gradebook built in the timing)."""
     out = work / "ours"
     argv = [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(out),
-            "--assignment", "activation_derivatives"]
+            "--assignment", name]
     if jobs:
         argv += ["--jobs", str(jobs)]
     elapsed, peak = run(argv, ROOT, env)
@@ -137,27 +141,31 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="--jobs for our grader")
     parser.add_argument("--ours-only", action="store_true", help="skip plain nbgrader")
     parser.add_argument("--repeat", type=int, default=1, help="rounds (default 1)")
+    parser.add_argument("--assignment", choices=courses.names(), default=ASSIGNMENT,
+                        help=f"the assignment to grade (default {ASSIGNMENT})")
     args = parser.parse_args()
+    a = courses.assignment(courses.REPO, args.assignment)
 
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # alembic, nbgrader
-    notebook = make_submission(correct_answers())
+    notebook = make_submission(correct_answers(a.source), release=a.release)
     graders = {"python -m autograder grade": ours}
     if not args.ours_only:
         graders = {"plain nbgrader autograde": plain_nbgrader, **graders}
     rounds: dict[str, list[tuple[float, int, dict]]] = {name: [] for name in graders}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         submissions = Path(tmp) / "submissions"
-        write_class(submissions, {f"student{i:04d}": notebook for i in range(args.n)})
-        assert (submissions / "student0000" / ASSIGNMENT / NOTEBOOK_NAME).is_file()
-        print(f"{args.n} correct submissions of {ASSIGNMENT}, {os.cpu_count()} cores, "
+        write_class(submissions, {f"student{i:04d}": notebook for i in range(args.n)},
+                    assignment=a.name)
+        assert (submissions / "student0000" / a.name / a.notebook).is_file()
+        print(f"{args.n} correct submissions of {a.name}, {os.cpu_count()} cores, "
               f"{args.repeat} round(s)")
         for number in range(args.repeat):
             for name, grader in graders.items():
                 work = Path(tmp) / f"round{number}-{name.split()[0]}"
                 work.mkdir()
                 extra = (args.jobs,) if grader is ours else ()
-                rounds[name].append(grader(submissions, work, env, *extra))
+                rounds[name].append(grader(submissions, work, env, a.name, *extra))
                 elapsed, peak, _ = rounds[name][-1]
                 print(f"  round {number + 1}: {name:<28}{elapsed:8.1f} s{peak / 2**20:8.0f} MB")
 

@@ -32,10 +32,15 @@ os.environ["PATH"] = f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"  # nbgrade
 import nbformat  # noqa: E402
 from notebook_saves import SAVES  # noqa: E402
 
+from autograder.notebook import parse_notebook  # noqa: E402
 from autograder.pipeline import grade  # noqa: E402
 from autograder.repair import Release, repair  # noqa: E402
-from autograder.score import parse_notebook  # noqa: E402
-from autograder.submissions import RELEASE, correct_answers, make_submission  # noqa: E402
+from autograder.submissions import (  # noqa: E402
+    ASSIGNMENT,
+    RELEASE,
+    correct_answers,
+    make_submission,
+)
 
 
 def submissions(n: int) -> dict[str, bytes]:
@@ -74,8 +79,7 @@ def main() -> None:
         for sid, data in files.items():
             (subs / f"{sid}.ipynb").write_bytes(data)
         start = time.perf_counter()
-        result = grade(subs, Path(tmp) / "out", progress=False,
-                       assignment="activation_derivatives")
+        result = grade(subs, Path(tmp) / "out", progress=False, assignment=ASSIGNMENT)
         grading = time.perf_counter() - start
     full = sum(row.score == row.max_score for row in result.rows)
     repairing, per_file = time_repair(files, args.repeat)

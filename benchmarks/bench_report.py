@@ -1,8 +1,9 @@
 """Benchmark: what the class analysis (item_analysis.csv + report.html) costs next to grading.
 
-1. Grades a real class of N submissions (default 12: the correct answers and each of
-   autograder.submissions.COMMON_MISTAKES in turn) and prints the grading run's wall time and
-   the part of it spent writing the analysis (BatchResult.analysis_seconds), as a percentage.
+1. Grades a real class of N submissions of the course's first assignment (default 12: the
+   correct answers and each function's first catalogue mistake in turn) and prints the grading
+   run's wall time and the part of it spent writing the analysis
+   (BatchResult.analysis_seconds), as a percentage.
 2. Copies that workspace's state files to M students (default 1000; no grading) and times
    `analytics.write` alone, against M times the measured grading time per student.
 
@@ -29,17 +30,20 @@ sys.path.insert(0, str(ROOT))
 
 from autograder import analytics  # noqa: E402
 from autograder import submissions as S  # noqa: E402
+from autograder.notebook import Assignment  # noqa: E402
 from autograder.pipeline import grade  # noqa: E402
 from autograder.report import Row  # noqa: E402
-from autograder.score import Assignment  # noqa: E402
 
 
 def _class(n: int) -> dict:
     right = S.correct_answers()
-    mistakes = list(S.COMMON_MISTAKES.values())
+    firsts = {}  # each function's first known mistake (the first assignment's catalogue)
+    for entry in S.FIRST.catalogue():
+        firsts.setdefault(entry.function, entry)
+    mistakes = [{**right, e.function: e.code} for e in firsts.values()]
     notebooks = {}
     for i in range(n):
-        answers = right if i % (len(mistakes) + 1) == 0 else mistakes[i % len(mistakes)].answers()
+        answers = right if i % (len(mistakes) + 1) == 0 else mistakes[i % len(mistakes)]
         notebooks[f"s{i:04d}"] = S.make_submission(answers)
     return notebooks
 
@@ -57,7 +61,7 @@ def main() -> int:
         S.write_class(root / "submissions", _class(args.n))
         started = time.perf_counter()
         result = grade(root / "submissions", root / "out", progress=False,
-                       assignment="activation_derivatives")
+                       assignment=S.ASSIGNMENT)
         total = time.perf_counter() - started
         share = result.analysis_seconds / total
         print(f"graded {args.n} students in {total:.1f} s; writing item_analysis.csv and "
@@ -74,15 +78,17 @@ def main() -> int:
             state["row"]["student_id"] = sid
             (out / ".autograder" / "state" / f"{sid}.json").write_text(json.dumps(state))
             rows.append(Row(**state["row"]))
-        assignment = Assignment.load(out / "source" / S.ASSIGNMENT / S.NOTEBOOK_NAME,
-                                     out / "release" / S.ASSIGNMENT / S.NOTEBOOK_NAME)
+        notebook = f"{S.ASSIGNMENT}.ipynb"
+        assignment = Assignment.load(out / "source" / S.ASSIGNMENT / notebook,
+                                     out / "release" / S.ASSIGNMENT / notebook)
         cells = [analytics.Cell(c.grade_id, c.points, c.function, c.hidden)
                  for c in assignment.grade_cells]
         times = []
         for _ in range(args.repeat):
             started = time.perf_counter()
             analytics.write(out, rows, cells, assignment.max_score,
-                            lambda sid: out / "feedback" / sid / "activation_derivatives.html")
+                            lambda sid: out / "feedback" / sid / f"{S.ASSIGNMENT}.html",
+                            title=S.FIRST.title)
             times.append(time.perf_counter() - started)
         per_student = total / args.n
         seconds = statistics.median(times)

@@ -1,4 +1,5 @@
-"""Speed of the reference derivatives against the lecture's formulas and one numpy pass.
+"""Speed of the first assignment's reference derivatives (solutions/activation_derivatives)
+against the lecture's formulas and one numpy pass.
 
 For each array size, every contender runs once per round, round after round, so slow phases of a
 shared machine hit them all alike; the table shows the median of the rounds. In each round a
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import solutions
+from solutions.activation_derivatives import reference
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,12 @@ def naive_leaky_relu_derivative(z: np.ndarray) -> np.ndarray:
 
 
 CASES = [
-    Case("sigmoid_derivative", solutions.sigmoid_derivative, naive_sigmoid_derivative, "exp", 4),
-    Case("tanh_derivative", solutions.tanh_derivative, naive_tanh_derivative, "exp", None),
-    Case("relu_derivative", solutions.relu_derivative, naive_relu_derivative, "copy", 2),
+    Case("sigmoid_derivative", reference.sigmoid_derivative, naive_sigmoid_derivative, "exp", 4),
+    Case("tanh_derivative", reference.tanh_derivative, naive_tanh_derivative, "exp", None),
+    Case("relu_derivative", reference.relu_derivative, naive_relu_derivative, "copy", 2),
     Case(
         "leaky_relu_derivative",
-        solutions.leaky_relu_derivative,
+        reference.leaky_relu_derivative,
         naive_leaky_relu_derivative,
         "copy",
         2,

@@ -275,22 +275,22 @@ def import_cell(answers: Answers) -> bytes:
     return as_file(nb)
 
 
-# name -> (builder, the function whose planted mistake its twin carries)
+# name -> (builder, the first assignment's catalogue entry its twin carries, as a planted mistake)
 SAVES: dict[str, tuple[Callable[[Answers], bytes], str]] = {
-    "colab": (colab, "relu_derivative_one_at_zero"),
-    "vscode": (vscode, "sigmoid_derivative_uses_z"),
-    "notebook6": (notebook6, "tanh_derivative_missing_square"),
-    "jupyterlite": (jupyterlite, "relu_derivative_one_at_zero"),
-    "stripped": (stripped, "sigmoid_derivative_uses_z"),
-    "duplicated": (duplicated, "sigmoid_uses_math_exp"),
-    "deleted": (deleted, "relu_derivative_one_at_zero"),
-    "reordered": (reordered, "relu_derivative_one_at_zero"),
-    "split": (split, "tanh_derivative_missing_square"),
-    "exploration": (exploration, "numerical_derivative_forward_difference"),
-    "large_outputs": (large_outputs, "sigmoid_derivative_uses_z"),
-    "answer_below_stub": (answer_below_stub, "numerical_derivative_forward_difference"),
-    "all_in_one_cell": (all_in_one_cell, "tanh_derivative_missing_square"),
-    "helper_cell": (helper_cell, "sigmoid_uses_math_exp"),
-    "import_cell": (import_cell, "tanh_derivative_missing_square"),
+    "colab": (colab, "relu_derivative.one_at_zero"),
+    "vscode": (vscode, "sigmoid_derivative.mixed_forms"),
+    "notebook6": (notebook6, "tanh_derivative.missing_square"),
+    "jupyterlite": (jupyterlite, "relu_derivative.one_at_zero"),
+    "stripped": (stripped, "sigmoid_derivative.mixed_forms"),
+    "duplicated": (duplicated, "sigmoid.math_exp"),
+    "deleted": (deleted, "relu_derivative.one_at_zero"),
+    "reordered": (reordered, "relu_derivative.one_at_zero"),
+    "split": (split, "tanh_derivative.missing_square"),
+    "exploration": (exploration, "numerical_derivative.forward"),
+    "large_outputs": (large_outputs, "sigmoid_derivative.mixed_forms"),
+    "answer_below_stub": (answer_below_stub, "numerical_derivative.forward"),
+    "all_in_one_cell": (all_in_one_cell, "tanh_derivative.missing_square"),
+    "helper_cell": (helper_cell, "sigmoid.math_exp"),
+    "import_cell": (import_cell, "tanh_derivative.missing_square"),
 }
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder import analytics
+from autograder import submissions as S
 from autograder.analytics import Cell, Student
 from autograder.report import Row, histogram_svg
 
@@ -152,7 +153,6 @@ DOUBLED = "s = sigmoid(z)\nreturn 2 * s * (1 - s)"  # in no catalogue entry
 
 
 def _planted_class():
-    from autograder import submissions as S
 
     right = S.correct_answers()
 
@@ -186,13 +186,11 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    from autograder import submissions as S
     from autograder.pipeline import grade
 
     root = tmp_path_factory.mktemp("planted")
     S.write_class(root / "submissions", _planted_class())
-    first = grade(root / "submissions", root / "out", progress=False,
-                  assignment="activation_derivatives")
+    first = grade(root / "submissions", root / "out", progress=False, assignment=S.ASSIGNMENT)
     return root / "out", first
 
 
@@ -238,8 +236,9 @@ def test_the_report_shows_the_same_counts_and_who_needs_attention(planted):
     assert "sigmoid_derivative(10.0) returned -90.0" in table  # an example value (bob's)
     attention = page.split('id="attention"')[1].split("</table>")[0]
     assert attention.count("<tr><td>") == 1 and "fay" in attention
-    assert 'href="feedback/fay/activation_derivatives.html"' in attention
+    assert f'href="feedback/fay/{S.ASSIGNMENT}.html"' in attention
     assert "6 students; 5 with a notebook that ran" in page
+    assert f"<h1>Class report: {S.FIRST.title}</h1>" in page  # the manifest's title
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing from the network
 
 
@@ -260,7 +259,7 @@ def test_feedback_names_the_planted_mistakes_and_nothing_for_an_unknown_one(plan
     assert sorted(eve) == sorted(SIGMOID_DERIVATIVE)
     for message in eve.values():
         assert "Likely mistake" not in message and "returned" in message
-    html = (out / "feedback" / "dee" / "activation_derivatives.html").read_text()
+    html = (out / "feedback" / "dee" / f"{S.ASSIGNMENT}.html").read_text()
     assert '<div class="mistake">Likely mistake: <strong>slope 1 at z = 0</strong>' in html
     assert "<strong>alpha ignored</strong>" in html
     assert "run_check" not in html and "solutions" not in html  # no hidden test source
@@ -274,8 +273,7 @@ def test_a_second_run_reports_every_student_although_none_is_graded_again(plante
     before = {name: (again / name).read_text() for name in ("item_analysis.csv", "report.html")}
     from autograder.pipeline import grade
 
-    result = grade(out.parent / "submissions", again, progress=False,
-                   assignment="activation_derivatives")
+    result = grade(out.parent / "submissions", again, progress=False)  # it works it out
     assert (result.graded, result.reused) == (0, 6)
     for name, text in before.items():
         assert (again / name).read_text() == text, name
@@ -308,7 +306,7 @@ def test_the_report_opens_offline_in_chromium_without_console_errors(planted, tm
             page.on("request", lambda r: requests.append(r.url))
             page.goto((out / "report.html").as_uri())
             page.wait_for_load_state("load")
-            assert page.title() == "Class report: activation derivatives"
+            assert page.title() == f"Class report: {S.FIRST.title}"
             # The histogram is drawn: one bar per score reached (35, 33, 32 twice, 28).
             assert page.locator("svg rect.bin").count() == 4
             box = page.locator("svg").bounding_box()
@@ -323,8 +321,8 @@ def test_the_report_opens_offline_in_chromium_without_console_errors(planted, tm
             # The feedback link of the student who needs attention opens the file.
             page.click("#attention a")
             page.wait_for_load_state("load")
-            assert page.url.endswith("feedback/fay/activation_derivatives.html")
-            assert "Activation derivatives: 0 / 35" in page.content()
+            assert page.url.endswith(f"feedback/fay/{S.ASSIGNMENT}.html")
+            assert f"{S.FIRST.title}: 0 / 35" in page.content()
         finally:
             browser.close()
     assert problems == []
@@ -339,20 +337,27 @@ def test_a_hidden_tests_diagnosis_is_made_outside_the_sandbox_not_taken_from_the
     # clean room's values show, worked out outside the sandbox.
     import json
 
-    from autograder import submissions as S
     from autograder.isolation.sandbox import sandbox_problem
     from autograder.pipeline import grade
 
     if sandbox_problem() is not None:
         pytest.skip(f"no sandbox: {sandbox_problem()}")
-    forge = ("import solutions.mistakes as _m\n"
-             "_m.annotate = lambda message, calls, results: message + ' Likely mistake: FORGED'\n")
+    # In its kernel, the learner's code wraps the checks' judge so that every failing check's
+    # message names a made-up mistake.
+    forge = ("import solutions.checking as _c\n"
+             "_judge = _c.judge\n"
+             "_c.judge = lambda *a, **k: (lambda m: m and m + ' Likely mistake: FORGED — no')"
+             "(_judge(*a, **k))\n")
     nb = S.make_submission({**S.correct_answers(), "sigmoid_derivative": SIGMOID_A_FORM})
     nb = S.insert_cell(nb, forge, after="sigmoid_derivative")
     S.write_class(tmp_path / "subs", {"mallory": nb})
-    grade(tmp_path / "subs", tmp_path / "out", progress=False, assignment="activation_derivatives")
-    state = json.loads((tmp_path / "out" / ".autograder" / "state" / "mallory.json").read_text())
-    html = (tmp_path / "out" / "feedback" / "mallory" / "activation_derivatives.html").read_text()
+    grade(tmp_path / "subs", tmp_path / "out", progress=False, assignment=S.ASSIGNMENT)
+    out = tmp_path / "out"
+    # The forgery worked in the kernel: its hidden tests' outputs carry it.
+    autograded = (out / "autograded" / "mallory" / S.ASSIGNMENT / f"{S.ASSIGNMENT}.ipynb")
+    assert "FORGED" in autograded.read_text()
+    state = json.loads((out / ".autograder" / "state" / "mallory.json").read_text())
+    html = (out / "feedback" / "mallory" / f"{S.ASSIGNMENT}.html").read_text()
     assert "FORGED" not in html and "FORGED" not in json.dumps(state)
     hidden = {g: m["name"] for g, m in state["mistakes"].items()
               if g.startswith("sigmoid_derivative") and g != "sigmoid_derivative_values"}

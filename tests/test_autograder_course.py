@@ -1,9 +1,10 @@
 """A small stand-in course for the autograder's tests, and checks of the stand-in itself.
 
-The stand-in has the real assignment's shape (same assignment and notebook names, nbgrader
-metadata, solution cells named after their functions, grade cells whose grade_id starts with
-the function name, one-line docstrings, hidden tests) but only two tiny functions, so that a
-kernel runs it in well under a second:
+The stand-in has a real assignment's shape (nbgrader metadata, solution cells named after their
+functions, grade cells whose grade_id starts with the function name, one-line docstrings,
+hidden tests) but only two tiny functions, so that a kernel runs it in well under a second. It
+has no solutions/ package: it is graded by its own tests alone (no clean room, no known
+mistakes), as a course without one is.
 
     double(x)  -> solution cell "double";  tests "double_of_two" (1 point, visible),
                   "double_negative" (2 points, hidden)

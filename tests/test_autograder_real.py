@@ -1,9 +1,10 @@
-"""End-to-end grading of the real assignment (source/ and release/ of this repository).
+"""End-to-end grading of the course's first assignment (source/ and release/ of this repository).
 
-The submissions come from autograder.submissions (correct answers, the lecture's formulas, a
-common mistake, broken notebooks). Expected points are derived from the release notebook's own
-structure, so they stay exact when test cells are added: a cell earns its points unless it
-belongs to the function that was got wrong, or comes after the point where the notebook stopped.
+The submissions come from autograder.submissions and the assignment's solutions package
+(correct answers, the lecture's formulas, a catalogue mistake, broken notebooks). Expected
+points are derived from the release notebook's own structure, so they stay exact when test
+cells are added: a cell earns its points unless it belongs to the function that was got wrong,
+or comes after the point where the notebook stopped.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from answers_support import honest, with_mistake
 
 from autograder import submissions as S
 from autograder.execute import function_of, referenced_functions
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENT = "activation_derivatives"
+ASSIGNMENT = S.ASSIGNMENT
 RELEASE = nbformat.read(S.RELEASE, as_version=4)
 SOLUTION_CELLS = S.solution_cells(RELEASE)
 FUNCTIONS = list(SOLUTION_CELLS)
@@ -52,7 +54,7 @@ def _stopped_at(number: int) -> dict[str, float]:
 
 
 FULL = {g: p for _, g, p, _ in GRADE_CELLS}
-MISTAKE = S.COMMON_MISTAKES["relu_derivative_one_at_zero"]
+MISTAKE = with_mistake("relu_derivative.one_at_zero")
 SOURCE = nbformat.read(S.SOURCE, as_version=4)
 # A hidden test cell of relu: deleting it from a correct submission must cost nothing.
 HIDDEN = next(g for _, g, _, f in GRADE_CELLS
@@ -62,18 +64,25 @@ HIDDEN = next(g for _, g, _, f in GRADE_CELLS
 def _class() -> dict[str, tuple]:
     """student -> (notebook or bytes, expected status, expected points per grade_id)."""
     correct = S.make_submission(S.correct_answers())
-    edited = S.replace_cell_source(S.make_submission(MISTAKE.answers()),
+    edited = S.replace_cell_source(S.make_submission(MISTAKE),
                                    "relu_derivative_at_zero", '"""edited"""\nassert True')
-    exit_cell = _first_use("relu_derivative")
+    # BROKEN's function-specific notebooks break the release's first function.
+    first = FUNCTIONS[0]
+    exit_cell = _first_use(first)
     return {
         "correct": (correct, "graded", FULL),
-        "lecture": (S.make_submission(S.lecture_formula_answers()), "graded", FULL),
-        "mistake": (S.make_submission(MISTAKE.answers()), "graded",
+        "lecture": (S.make_submission(honest()["lecture"][1]), "graded", FULL),
+        "mistake": (S.make_submission(MISTAKE), "graded",
                     {**FULL, "relu_derivative_at_zero": 0.0}),
         "deleted_hidden": (S.delete_cell(correct, HIDDEN), "repaired: 1 deleted cell put back",
                            FULL),
         "edited_test": (edited, "graded", {**FULL, "relu_derivative_at_zero": 0.0}),
-        "infinite_loop": (S.BROKEN["infinite_loop"](), "timed out in relu", _all_but("relu")),
+        # An endless loop in a function no other answer calls (relu): only its cells lose.
+        # (BROKEN's loops in the first function, sigmoid, which others call: each caller's
+        # test would time out in turn, for 10 s each.)
+        "infinite_loop": (S.make_submission({**S.correct_answers(),
+                                             "relu": "while True:\n    pass"}),
+                          "timed out in relu", _all_but("relu")),
         "sys_exit": (S.BROKEN["sys_exit"](), f"stopped by sys.exit in cell {exit_cell}",
                      _stopped_at(exit_cell)),
         "os_exit": (S.BROKEN["os_exit"](), f"kernel died in cell {exit_cell}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -14,16 +15,10 @@ from test_autograder_course import ASSIGNMENT, NOTEBOOK, make_course, source_not
 from autograder.collect import MAX_NOTEBOOK_BYTES, CollectError, collect
 from autograder.execute import Limits, function_of, limit_outputs
 from autograder.feedback import gradescope, html
+from autograder.messages import Outcome, failure_message
+from autograder.notebook import Assignment, GradeCell, NotANotebook, parse_notebook
 from autograder.report import Row, summary, write_csv
-from autograder.score import (
-    Assignment,
-    GradeCell,
-    NotANotebook,
-    Outcome,
-    failure_message,
-    parse_notebook,
-    restore_metadata,
-)
+from autograder.sanitize import restore_metadata
 from autograder.workspace import Workspace, WorkspaceError
 
 NB_BYTES = nbformat.writes(source_notebook()).encode()
@@ -50,14 +45,14 @@ def _zip(folder: Path, target: Path, prefix: str = "") -> Path:
 
 def test_collect_reads_nbgrader_layout_one_submission_per_student(tmp_path):
     folder = _nbgrader_layout(tmp_path / "subs", {"bob": b"B", "alice": b"A"})
-    found = collect(folder)
+    found = collect(folder, assignment=ASSIGNMENT)
     assert [(s.student_id, s.content, s.problem) for s in found] == [
         ("alice", b"A", None), ("bob", b"B", None)]
 
 
 def test_collect_reads_a_zip_of_a_folder_in_nbgrader_layout(tmp_path):
     folder = _nbgrader_layout(tmp_path / "subs", {"alice": b"A"})
-    found = collect(_zip(folder, tmp_path / "subs.zip", prefix="subs/"))
+    found = collect(_zip(folder, tmp_path / "subs.zip", prefix="subs/"), assignment=ASSIGNMENT)
     assert [(s.student_id, s.content) for s in found] == [("alice", b"A")]
 
 
@@ -68,19 +63,20 @@ def test_collect_reads_lms_flat_files_from_folder_and_zip(tmp_path):
     (folder / "s2.ipynb").write_bytes(b"2")
     (folder / ".DS_Store").write_bytes(b"junk")  # hidden files are never students
     for source in (folder, _zip(folder, tmp_path / "lms.zip")):
-        assert [(s.student_id, s.content) for s in collect(source)] == [("s1", b"1"), ("s2", b"2")]
+        found = collect(source, assignment=ASSIGNMENT)
+        assert [(s.student_id, s.content) for s in found] == [("s1", b"1"), ("s2", b"2")]
 
 
 def test_collect_uses_submitted_folder_of_a_course_root(tmp_path):
     _nbgrader_layout(tmp_path / "course" / "submitted", {"alice": b"A"})
     (tmp_path / "course" / "nbgrader_config.py").write_text("")
     (tmp_path / "course" / "source").mkdir()
-    assert [s.student_id for s in collect(tmp_path / "course")] == ["alice"]
+    assert [s.student_id for s in collect(tmp_path / "course", assignment=ASSIGNMENT)] == ["alice"]
 
 
 def test_collect_names_the_wrong_file_name_it_found(tmp_path):
     folder = _nbgrader_layout(tmp_path / "subs", {"carol": b"C"}, name="my_homework.ipynb")
-    [sub] = collect(folder)
+    [sub] = collect(folder, assignment=ASSIGNMENT)
     assert sub.content is None
     assert sub.problem == "no activation_derivatives.ipynb (found my_homework.ipynb)"
 
@@ -91,7 +87,7 @@ def test_collect_reports_a_missing_assignment_folder(tmp_path):
     path.write_bytes(b"x")
     (tmp_path / "subs" / "alice" / ASSIGNMENT).mkdir(parents=True)
     (tmp_path / "subs" / "alice" / ASSIGNMENT / NOTEBOOK).write_bytes(b"A")
-    found = {s.student_id: s.problem for s in collect(tmp_path / "subs")}
+    found = {s.student_id: s.problem for s in collect(tmp_path / "subs", assignment=ASSIGNMENT)}
     assert found == {"alice": None,
                      "dan": "no activation_derivatives.ipynb (found homework1/x.ipynb)"}
 
@@ -99,7 +95,7 @@ def test_collect_reports_a_missing_assignment_folder(tmp_path):
 def test_collect_refuses_an_oversized_file_without_reading_it(tmp_path, monkeypatch):
     monkeypatch.setattr("autograder.collect.MAX_NOTEBOOK_BYTES", 10)  # 10 bytes: tiny on purpose
     folder = _nbgrader_layout(tmp_path / "subs", {"eve": b"x" * 11})
-    [sub] = collect(folder)
+    [sub] = collect(folder, assignment=ASSIGNMENT)
     assert sub.content is None and sub.problem.startswith("not a notebook: the file is")
     assert MAX_NOTEBOOK_BYTES >= 2**20  # the real limit leaves room for a notebook with plots
 
@@ -112,7 +108,7 @@ def test_collect_gives_a_clear_error_for_an_instructor_mistake(tmp_path, make):
     elif make == "text":
         target.write_text("not a zip")
     with pytest.raises(CollectError) as error:
-        collect(target)
+        collect(target, assignment=ASSIGNMENT)
     assert str(target) in str(error.value) and "\n" not in str(error.value)
 
 
@@ -197,7 +193,7 @@ def _assignment() -> Assignment:
     nb = source_notebook()
     canonical = {c.metadata.nbgrader.grade_id: dict(c.metadata.nbgrader)
                  for c in nb.cells if "nbgrader" in c.metadata}
-    return Assignment(("double", "square"), (), canonical)
+    return Assignment(("double", "square"), (), canonical, ASSIGNMENT)
 
 
 def test_restore_metadata_undoes_edited_points_and_drops_made_up_grade_cells():
@@ -234,8 +230,9 @@ def test_hidden_stderr_text_is_not_quoted():
 def test_feedback_html_escapes_text_and_shows_points():
     outcomes = [Outcome(HIDDEN, 0.0, "AssertionError: <script>alert(1)</script>"),
                 Outcome(VISIBLE, 1.0, "")]
-    page = html("s<1>", "graded", 1.0, 3.0, outcomes, [])
+    page = html("s<1>", "graded", 1.0, 3.0, outcomes, [], "Doubling <and> squaring")
     assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<h1>Doubling &lt;and&gt; squaring: 1 / 3</h1>" in page  # the manifest's title
     assert "double works for &lt;negative&gt; numbers." in page
     assert "0 / 2" in page and "1 / 1" in page and "1 / 3" in page
 
@@ -277,6 +274,22 @@ def test_summary_counts_statuses_and_lists_most_failed_tests():
     assert failed[:4] == ["t2", "2", "of", "3"]  # b and c lost t2; only c lost t1
 
 
+def test_summary_counts_students_not_occurrences():
+    # One student timed out twice and lost points in the clean room twice: one student in
+    # each kind, as the column's header says (the counts need not add up to 3).
+    rerun = "{} lost points when re-run on its own ({}_values: see the feedback)"
+    rows = [Row("a", 0.0, 3.0, "; ".join(["timed out in relu", "timed out in tanh",
+                                          rerun.format("relu", "relu"),
+                                          rerun.format("tanh", "tanh")]), {}),
+            Row("b", 1.0, 3.0, "timed out in relu", {}),
+            Row("c", 3.0, 3.0, "graded", {})]
+    text = summary(rows, ["t1"], {"t1": 3.0})
+    table = text.split("\n\n")[0].splitlines()[2:]
+    counts = {" ".join(line.split()[:-1]): int(line.split()[-1]) for line in table}
+    assert counts == {"timed out": 2, "graded": 1, "relu lost points when re-run on its own": 1,
+                      "tanh lost points when re-run on its own": 1}, text
+
+
 # ---------------------------------------------------------------------------- workspace
 
 
@@ -286,15 +299,81 @@ def test_workspace_refuses_a_folder_that_holds_other_course_files(tmp_path):
     out.mkdir()
     (out / "gradebook.db").write_text("someone else's")
     with pytest.raises(WorkspaceError, match="already holds gradebook.db"):
-        Workspace(out, course).prepare()
+        Workspace(out, course, assignment=ASSIGNMENT).prepare()
 
 
 def test_workspace_refuses_to_write_into_the_course_itself(tmp_path):
     course = make_course(tmp_path / "course")
     with pytest.raises(WorkspaceError, match="holds the course itself"):
-        Workspace(course, course).prepare()
+        Workspace(course, course, assignment=ASSIGNMENT).prepare()
 
 
 def test_workspace_needs_a_course_with_config_and_source(tmp_path):
     with pytest.raises(WorkspaceError, match="is not a course"):
-        Workspace(tmp_path / "out", tmp_path).prepare()
+        Workspace(tmp_path / "out", tmp_path, assignment=ASSIGNMENT).prepare()
+
+
+# ---------------------------------------------------------------------------- the regrade key
+
+
+@pytest.fixture
+def course_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of this repository's course and of the grader's code, the digest's inputs."""
+    from autograder import course as courses
+
+    skip = shutil.ignore_patterns("__pycache__")
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(courses.REPO / "nbgrader_config.py", root)
+    for folder in ("source", "solutions"):
+        shutil.copytree(courses.REPO / folder, root / folder, ignore=skip)
+    monkeypatch.setattr(courses, "GRADER", shutil.copytree(courses.GRADER, tmp_path / "grader",
+                                                           ignore=skip))
+    courses.grader_digest.cache_clear()
+    yield root
+    courses.grader_digest.cache_clear()  # the real grader's again
+
+
+def test_the_regrade_key_changes_with_everything_that_decides_a_grade(course_copy, monkeypatch):
+    from autograder import course as courses
+
+    first, second = courses.assignments(course_copy)[:2]
+    options = {"timeout": 10.0, "clean_room": True}
+    base = courses.digest(first, options)
+    assert courses.digest(first, dict(options)) == base  # the same inputs, the same key
+
+    def edited(path: Path, old: str, new: str) -> str:
+        """The key with `old` replaced by `new` in `path` (the file is put back after)."""
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{path.name} no longer holds {old!r}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        courses.grader_digest.cache_clear()
+        try:
+            return courses.digest(first, options)
+        finally:
+            path.write_text(text, encoding="utf-8")
+            courses.grader_digest.cache_clear()
+
+    package = course_copy / "solutions" / first.name
+    changes = {
+        "a check's tolerance": edited(package / "checks.py", "CENTRAL_TOL = 1e-8",
+                                      "CENTRAL_TOL = 1e-7"),
+        "the shared tolerance": edited(course_copy / "solutions" / "elementwise.py",
+                                       "RTOL, ATOL = 1e-9, 1e-15", "RTOL, ATOL = 1e-8, 1e-15"),
+        "a catalogue entry": edited(package / "mistakes.py", '"slope 1 at z = 0"',
+                                    '"slope one at z = 0"'),
+        "the source notebook": edited(first.source, '"points": 1', '"points": 2'),
+        "nbgrader_config.py": edited(course_copy / "nbgrader_config.py", "\n", "\n# edited\n"),
+        "the grader's code": edited(courses.GRADER / "report.py", '"""', '"""Edited. '),
+        "--timeout": courses.digest(first, {**options, "timeout": 11.0}),
+        "the clean room": courses.digest(first, {**options, "clean_room": False}),
+    }
+    monkeypatch.setenv("ACTIVATION_KINK_POLICY", "subgradient")  # a setting its manifest names
+    changes["a grading setting"] = courses.digest(first, options)
+    monkeypatch.delenv("ACTIVATION_KINK_POLICY")
+    assert courses.digest(first, options) == base  # every file put back
+    assert {what: key == base for what, key in changes.items()} == dict.fromkeys(changes, False)
+    assert len(set(changes.values())) == len(changes)
+    # What does not decide this assignment's grades leaves its key alone.
+    unrelated = edited(second.package / "checks.py", "\n", "\n# another assignment's\n")
+    assert unrelated == base

@@ -21,20 +21,26 @@ import browser_support as bs
 import nbformat
 import pytest
 
+from autograder import course as courses
+
 pytestmark = pytest.mark.browser
 
-ASSIGNMENT = "activation_derivatives"
+ASSIGNMENTS = courses.assignments()
+ASSIGNMENT = ASSIGNMENTS[0].name  # the first: the one `make lab` opens
 NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 RELEASE = f"release/{NOTEBOOK}"
 SOURCE = f"source/{NOTEBOOK}"
-# Both assignments, each with the prefix of its screenshots (the first's keep their names: the
-# README shows them).
-ASSIGNMENTS = {ASSIGNMENT: "", "backprop_one_hidden_layer": "backprop_"}
 
 
 def _paths(assignment: str) -> tuple[str, str]:
     notebook = f"{assignment}/{assignment}.ipynb"
     return f"release/{notebook}", f"source/{notebook}"
+
+
+def _prefix(assignment: courses.Assignment) -> str:
+    """Its screenshots' prefix: none for the first assignment (the README shows them), else
+    the first word of its name ("backprop_")."""
+    return "" if assignment == ASSIGNMENTS[0] else assignment.name.split("_")[0] + "_"
 # Wide enough for code and figures side by side with the margins; tall enough to show a
 # markdown explanation, a code cell and a figure in one screenshot.
 VIEWPORT = {"width": 1280, "height": 1000}
@@ -75,7 +81,7 @@ def browser():
 def lab(browser, tmp_path_factory):
     """A JupyterLab server on a temporary copy of the release and source notebooks."""
     root = tmp_path_factory.mktemp("lab-root")
-    for relpath in [path for assignment in ASSIGNMENTS for path in _paths(assignment)]:
+    for relpath in [path for a in ASSIGNMENTS for path in _paths(a.name)]:
         original = bs.REPO / relpath
         assert original.is_file(), (
             f"{relpath} is missing: the browser test needs it. Write the source notebook, then "
@@ -241,12 +247,11 @@ def heading_before(nb, index: int) -> int:
 # Tests
 
 
-@pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
 def test_release_notebook_run_all_shows_the_stub_errors_and_renders_the_figures(
     page, lab, screenshot_dir, assignment
 ):
-    RELEASE, _ = _paths(assignment)  # noqa: N806 (the module's name for the first assignment)
-    prefix = ASSIGNMENTS[assignment]
+    RELEASE, _ = _paths(assignment.name)  # noqa: N806 (the module's name for the first one)
+    prefix = _prefix(assignment)
     saved, shown = run_notebook(page, lab, RELEASE)
 
     errors = error_outputs(saved)
@@ -285,11 +290,10 @@ def test_release_notebook_run_all_shows_the_stub_errors_and_renders_the_figures(
     page.screenshot(path=screenshot_dir / f"{prefix}release_notebook_figure.png")
 
 
-@pytest.mark.parametrize("assignment", list(ASSIGNMENTS))
 def test_source_notebook_run_all_passes_every_test_cell_and_renders_the_figures(
     page, lab, screenshot_dir, assignment
 ):
-    _, SOURCE = _paths(assignment)  # noqa: N806 (the module's name for the first assignment)
+    _, SOURCE = _paths(assignment.name)  # noqa: N806 (the module's name for the first one)
     saved, shown = run_notebook(page, lab, SOURCE)
 
     grade_cells = [
@@ -313,7 +317,7 @@ def test_source_notebook_run_all_passes_every_test_cell_and_renders_the_figures(
 
     bs.hide_side_panels(page)
     bs.scroll_cell_to_top(page, heading_before(saved, first_cell_with_image(shown)))
-    page.screenshot(path=screenshot_dir / f"{ASSIGNMENTS[assignment]}source_notebook_run_all.png")
+    page.screenshot(path=screenshot_dir / f"{_prefix(assignment)}source_notebook_run_all.png")
 
 
 def test_make_lab_serves_the_course_root_and_opens_the_learners_notebook_without_errors(
@@ -334,7 +338,7 @@ def test_make_lab_serves_the_course_root_and_opens_the_learners_notebook_without
         assert {"nbgrader_config.py", "source", "release"} <= top  # served from the course root
         bs.open_notebook(page, server, RELEASE)
         title = page.locator(f"{bs.NOTEBOOK_PANEL} .jp-MarkdownCell").first.inner_text()
-        assert "Derivatives of activation functions" in title
+        assert "Derivatives of activation functions" in title  # the notebook's own heading
         log = server.log_path.read_text(errors="replace")
     finally:
         server.stop()

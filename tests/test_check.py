@@ -1,15 +1,18 @@
-"""`python -m autograder check NOTEBOOK`: the learner's self-check of the visible tests."""
+"""`python -m autograder check NOTEBOOK [--hidden]`: the learner's self-check of the visible
+tests, and with --hidden the full grade of one notebook (self-study)."""
 
 import io
 import subprocess
 import sys
 
 import pytest
+from answers_support import with_mistake
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import check
+from autograder import course as courses
 from autograder.submissions import (
-    COMMON_MISTAKES,
+    FIRST,
     RELEASE,
     correct_answers,
     delete_cell,
@@ -21,9 +24,18 @@ from autograder.submissions import (
 
 # The release's stand-in for a hidden-only test cell prints this notice and tests nothing.
 HIDDEN_NOTICE = 'print("Hidden test: it runs when your notebook is graded.")'
-RELEASE_TESTS = grade_cells(read_notebook(RELEASE))
-HIDDEN_ONLY = sum(HIDDEN_NOTICE in c.source for c in RELEASE_TESTS.values())
-VISIBLE = len(RELEASE_TESTS) - HIDDEN_ONLY
+
+
+def _counts(release):
+    """(visible tests, hidden-only test cells) of a release notebook."""
+    tests = grade_cells(read_notebook(release))
+    hidden_only = sum(HIDDEN_NOTICE in c.source for c in tests.values())
+    return len(tests) - hidden_only, hidden_only
+
+
+# The first assignment's, for the tests that run its notebook.
+VISIBLE, HIDDEN_ONLY = _counts(RELEASE)
+FUNCTIONS = len(correct_answers())
 
 
 def _run(nb, tmp_path, **kwargs):
@@ -88,29 +100,36 @@ def test_hidden_tests_are_cut_out_and_hidden_only_cells_are_counted_not_run():
     assert "solutions" not in nb.cells[1].source
 
 
-def test_the_releases_hidden_test_stand_ins_are_counted_hidden_never_run_or_passed():
-    functions, tests, hidden_only = check.plan(read_notebook(RELEASE))
-    assert HIDDEN_ONLY > 0 and VISIBLE > 0  # the release has both kinds
-    assert (hidden_only, len(tests)) == (HIDDEN_ONLY, VISIBLE)
-    assert all(HIDDEN_NOTICE not in read_notebook(RELEASE).cells[i].source for i in tests)
+def test_the_releases_hidden_test_stand_ins_are_counted_hidden_never_run_or_passed(assignment):
+    visible, hidden = _counts(assignment.release)
+    functions, tests, hidden_only = check.plan(read_notebook(assignment.release))
+    assert hidden > 0 and visible > 0  # the release has both kinds
+    assert (hidden_only, len(tests)) == (hidden, visible)
+    released = read_notebook(assignment.release)
+    assert all(HIDDEN_NOTICE not in released.cells[i].source for i in tests)
 
 
-def test_a_stripped_notebook_is_repaired_as_grading_repairs_it_and_says_so():
-    nb = make_submission(correct_answers())
+def test_a_stripped_notebook_is_repaired_as_grading_repairs_it_and_says_so(assignment):
+    answers = correct_answers(assignment.source)
+    nb = make_submission(answers, release=assignment.release)
     for cell in nb.cells:
         cell.metadata = {}  # a Google Colab save
-    fixed, changes, why_not = check.repaired(nb)
+    assert check.which_assignment(nb) == assignment  # recognised by its content alone
+    fixed, changes, why_not = check.repaired(nb, assignment.release)
     assert why_not == "" and changes.startswith("nbgrader metadata restored on ")
     functions, tests, hidden_only = check.plan(fixed)
-    assert (len(functions), len(tests), hidden_only) == (10, VISIBLE, HIDDEN_ONLY)
+    released, _, _ = check.plan(read_notebook(assignment.release))
+    assert set(released) <= set(answers)  # the functions that have a visible test
+    assert (list(functions), len(tests), hidden_only) == (list(released),
+                                                         *_counts(assignment.release))
 
 
-def test_another_notebook_is_refused_with_the_reason(tmp_path):
+def test_another_notebook_is_refused_naming_the_courses_assignments(tmp_path):
     nb = new_notebook(cells=[new_code_cell("def softmax(z):\n    return z")])
     status, text = _run(nb, tmp_path)
     assert status == 1
     assert "has no visible tests to run" in text
-    assert "no cell defines any of this assignment's functions" in text
+    assert f"it holds none of the course's assignments ({', '.join(courses.names())})" in text
 
 
 def test_not_implemented_reads_as_not_written_yet():
@@ -129,9 +148,10 @@ def test_a_failing_tests_message_comes_without_the_exception_name():
     assert text == "relu(-2.0) returned 1.0 (expected 0.0)."
 
 
-def test_long_failure_messages_are_cut_to_one_short_line():
-    message = check.describe_error("AssertionError", "x" * 1000 + "\nsecond line")
-    assert len(message) <= check.MESSAGE_WIDTH and "\n" not in message
+def test_long_failure_messages_are_shown_whole_on_one_line():
+    # A message names one call and one value; cutting it could cut off the value.
+    long = "relu(np.array([" + ", ".join(["1.0"] * 200) + "])) returned 0.0\n(expected 1.0)."
+    assert check.describe_error("AssertionError", long) == " ".join(long.split())
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,12 +187,16 @@ def test_a_notebook_without_tests_says_so(tmp_path):
 
 
 @pytest.mark.slow
-def test_correct_submission_passes_with_exit_status_0(tmp_path):
-    status, text = _run(make_submission(correct_answers()), tmp_path)
+def test_correct_submission_passes_with_exit_status_0(tmp_path, assignment):
+    answers = correct_answers(assignment.source)
+    status, text = _run(make_submission(answers, release=assignment.release), tmp_path)
     assert status == 0, text
+    assert text.startswith(f"Checking learner.ipynb ({assignment.title})")
     assert "FAIL" not in text
-    assert "10 of 10 functions pass all their visible tests" in text
-    assert f"{VISIBLE} visible tests passed; {HIDDEN_ONLY} hidden tests run" in text
+    tested = len(check.plan(read_notebook(assignment.release))[0])  # those with visible tests
+    assert f"{tested} of {tested} functions pass all their visible tests" in text
+    visible, hidden_only = _counts(assignment.release)
+    assert f"{visible} visible tests passed; {hidden_only} hidden tests run" in text
     assert "Repaired" not in text  # nothing to repair in an intact notebook
 
 
@@ -189,26 +213,29 @@ def test_a_colab_save_of_correct_answers_passes_after_the_same_repair_as_grading
 
 
 @pytest.mark.slow
-def test_untouched_submission_fails_with_exit_status_1_naming_every_function(tmp_path):
-    status, text = _run(make_submission(None), tmp_path)
+def test_untouched_submission_fails_with_exit_status_1_naming_every_function(tmp_path,
+                                                                            assignment):
+    status, text = _run(read_notebook(assignment.release), tmp_path)
     assert status == 1
-    for name in correct_answers():
+    tested = check.plan(read_notebook(assignment.release))[0]  # those with visible tests
+    assert tested
+    for name in tested:
         assert f"FAIL  {name} " in text, name
     assert "not written yet" in text
-    assert "0 of 10 functions pass" in text
+    assert f"0 of {len(tested)} functions pass" in text
     # The hidden tests' stand-ins print a notice: they are not passes.
-    assert f"0 visible tests passed; {HIDDEN_ONLY} hidden tests run when your work is graded" \
+    _, hidden_only = _counts(assignment.release)
+    assert f"0 visible tests passed; {hidden_only} hidden tests run when your work is graded" \
         in text
 
 
 @pytest.mark.slow
 def test_relu_derivative_one_at_zero_fails_naming_relu_derivative_only(tmp_path):
-    status, text = _run(make_submission(COMMON_MISTAKES["relu_derivative_one_at_zero"].answers()),
-                        tmp_path)  # fmt: skip
+    status, text = _run(make_submission(with_mistake("relu_derivative.one_at_zero")), tmp_path)
     assert status == 1
     failed = [line.split()[1] for line in text.splitlines() if line.startswith("  FAIL")]
     assert failed == ["relu_derivative"], text
-    assert "9 of 10 functions pass" in text
+    assert f"{FUNCTIONS - 1} of {FUNCTIONS} functions pass" in text
 
 
 @pytest.mark.slow
@@ -263,7 +290,7 @@ def test_tests_are_listed_under_their_function_when_one_cell_answers_them_all():
         cell.metadata = {}
     nb.cells.append(new_code_cell("\n\n".join(  # every answer again, in one cell at the end
         c.source for c in nb.cells if c.source.startswith("def "))))
-    fixed, _, _ = check.repaired(nb)
+    fixed, _, _ = check.repaired(nb, RELEASE)
     functions, tests, _ = check.plan(fixed, tuple(correct_answers()))
     assert list(functions) == list(correct_answers())
     assert sum(len(f.tests) for f in functions.values()) == VISIBLE
@@ -285,3 +312,47 @@ def test_a_known_mistake_is_named_with_its_hint_under_the_failing_test(tmp_path)
     assert "a.any()" not in text
     at = lines.index("        sigmoid_values: sigmoid(0.0) returned 1.0 (expected 0.5).")
     assert not lines[at + 1].strip().startswith("Likely mistake")  # unknown: today's message
+
+
+# --------------------------------------------------------------------------------------------
+# check --hidden: one notebook graded as the instructor's `grade` grades it
+# --------------------------------------------------------------------------------------------
+
+# relu right only where nbgrader runs the notebook (it sets NBGRADER_EXECUTION in the kernel),
+# the minimum elsewhere: the kernel's tests pass, the clean room's re-run does not.
+RELU_ONLY_WHEN_GRADED = ('import os\n\nif os.environ.get("NBGRADER_EXECUTION"):\n'
+                         "    return np.maximum(0.0, z)\nreturn np.minimum(0.0, z)")
+
+
+@pytest.mark.slow
+def test_check_hidden_grades_the_notebook_fully_with_the_clean_room_and_known_mistakes(
+        tmp_path):
+    from autograder.isolation.sandbox import sandbox_problem
+
+    if sandbox_problem() is not None:
+        pytest.skip(f"the clean room needs the sandbox: {sandbox_problem()}")
+    answers = {**with_mistake("relu_derivative.one_at_zero"), "relu": RELU_ONLY_WHEN_GRADED}
+    status, text = _run(make_submission(answers), tmp_path, hidden=True)
+    assert status == 1, text
+    lines = text.splitlines()
+    assert lines[0].startswith(f"Grading learner.ipynb ({FIRST.title}) as your instructor's")
+    marks = {line.split()[1]: line.split()[0] for line in lines if line.startswith("  ")
+             and line.split()[0] in ("PASS", "FAIL")}
+    tests = grade_cells(read_notebook(FIRST.source))
+    assert set(marks) == set(tests)  # every grade cell, hidden ones included
+    failed = sorted(g for g, mark in marks.items() if mark == "FAIL")
+    # relu loses its value tests in the clean room (not relu_keeps_input: the minimum leaves
+    # its input unchanged); relu_derivative its hidden test at z = 0, in the kernel.
+    assert failed == ["relu_derivative_at_zero", "relu_inputs", "relu_values"], text
+    hidden = [line for line in lines if line.startswith("  FAIL  relu_derivative_at_zero")]
+    assert hidden == ["  FAIL  relu_derivative_at_zero (hidden, 0/1)"]
+    explained = lines[lines.index(hidden[0]) + 1]
+    assert "Likely mistake: slope 1 at z = 0 — " in explained  # the catalogue's name and hint
+    rerun = lines[lines.index("  FAIL  relu_values (visible, 0/1)") + 1]
+    assert "not when re-run on its own with new inputs" in rerun  # the clean room's verdict
+    assert "Likely mistake: min instead of max" in rerun
+    assert "Status: relu lost points when re-run on its own (relu_values, relu_inputs: see the " \
+        "feedback)" in lines
+    points = sum(float(c.metadata.nbgrader["points"]) for c in tests.values())
+    lost = sum(float(tests[g].metadata.nbgrader["points"]) for g in failed)
+    assert f"Score: {points - lost:g} / {points:g} (hidden tests included)." in lines

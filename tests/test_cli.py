@@ -30,7 +30,7 @@ def course(tmp_path_factory) -> Path:
 def release(course, tmp_path_factory):
     import nbformat
 
-    ws = Workspace(tmp_path_factory.mktemp("cli-release") / "ws", course)
+    ws = Workspace(tmp_path_factory.mktemp("cli-release") / "ws", course, assignment=ASSIGNMENT)
     ws.prepare()
     return nbformat.read(ws.release_notebook, as_version=4)
 
@@ -55,6 +55,11 @@ def test_a_folder_that_is_not_a_course_exits_2(tmp_path, capsys):
     subs = _class(tmp_path / "subs", {"a": b"{}"})
     code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--course",
                  str(tmp_path), "--no-progress"])
+    # No assignment to work out: the course has none (source/NAME/NAME.ipynb).
+    assert code == 2 and "has no assignment: it needs source/NAME/NAME.ipynb" in \
+        capsys.readouterr().err
+    code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--course",
+                 str(tmp_path), "--assignment", ASSIGNMENT, "--no-progress"])
     assert code == 2 and "is not a course" in capsys.readouterr().err
 
 
@@ -77,11 +82,14 @@ def test_bad_options_exit_2(tmp_path, capsys, course, option):
 
 def test_check_and_demo_dispatch_to_their_modules(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr("autograder.check.run", lambda nb: calls.append(("check", nb)) or 1)
+    monkeypatch.setattr("autograder.check.run",
+                        lambda nb, hidden: calls.append(("check", nb, hidden)) or 1)
     monkeypatch.setattr("autograder.demo.run", lambda out: calls.append(("demo", out)) or 0)
     assert main(["check", "x.ipynb"]) == 1  # check's own exit status is passed through
+    assert main(["check", "x.ipynb", "--hidden"]) == 1
     assert main(["demo", "--out", str(tmp_path)]) == 0
-    assert calls == [("check", Path("x.ipynb")), ("demo", tmp_path)]
+    assert calls == [("check", Path("x.ipynb"), False), ("check", Path("x.ipynb"), True),
+                     ("demo", tmp_path)]
 
 
 @pytest.mark.slow
@@ -245,3 +253,76 @@ def test_a_bad_roster_exits_2_naming_the_line(tmp_path, capsys, course):
     err = capsys.readouterr().err
     assert code == USAGE_ERROR and "line 2: 'not an id' is not a student id" in err
     assert err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Which assignment: worked out from the submissions when --assignment is not given
+# --------------------------------------------------------------------------------------------
+
+
+def test_submissions_of_several_assignments_exit_2_listing_each_with_its_count(tmp_path, capsys):
+    from autograder import course as courses
+
+    first, second = courses.names()[:2]
+    subs = tmp_path / "subs"
+    for sid, name in (("ada", first), ("ben", first), ("cy", second)):
+        path = subs / sid / name / f"{name}.ipynb"  # nbgrader's layout names the assignment
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"{}")
+    code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == USAGE_ERROR
+    assert (f"the submissions hold 2 assignments: {first} (2 notebooks), {second} (1 notebook). "
+            "Grade each with --assignment NAME and an --out folder of its own.") in err
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_the_assignment_is_told_by_the_folder_the_file_name_or_the_content(tmp_path):
+    from autograder import course as courses
+    from autograder import submissions as S
+    from autograder.pipeline import GradingError, which_assignment
+
+    found = courses.assignments()
+    assert len(found) >= 2  # the course has several: the submissions must say which
+    for a in found:
+        content = S.nbformat.writes(S.make_submission(None, release=a.release)).encode()
+        cases = {"folder": {f"ada/{a.name}/homework.ipynb": b"{}"},
+                 "name": {f"ada/{a.name}.ipynb": b"{}"},
+                 "content": {"ada.ipynb": content, "notes.txt": b"x"}}
+        for how, files in cases.items():
+            root = tmp_path / a.name / how
+            for relpath, data in files.items():
+                (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+                (root / relpath).write_bytes(data)
+            assert which_assignment(courses.REPO, None, root) == a.name, how
+    nothing = tmp_path / "nothing"
+    nothing.mkdir()
+    (nothing / "ada.ipynb").write_text("{}")
+    with pytest.raises(GradingError, match="Say which to grade with --assignment NAME"):
+        which_assignment(courses.REPO, None, nothing)
+    with pytest.raises(GradingError, match="--assignment nope: the course .* has no such"):
+        which_assignment(courses.REPO, "nope", nothing)
+
+
+@pytest.mark.slow
+def test_one_notebook_is_graded_as_a_class_of_one_its_assignment_worked_out(tmp_path, capsys):
+    # Self-study: `grade my_work.ipynb`, no --assignment, no folder of submissions.
+    from autograder import course as courses
+    from autograder import submissions as S
+
+    a = courses.assignments()[-1]  # the last assignment: not the one a default would give
+    notebook = tmp_path / "my_work.ipynb"
+    S.write_class(tmp_path, {"my_work": S.make_submission(None, release=a.release)},
+                  layout="flat")
+    code = main(["grade", str(notebook), "--out", str(tmp_path / "out"), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "collected: a folder of notebooks, 1 student(s)" in out
+    with open(tmp_path / "out" / "grades.csv", newline="") as f:
+        [row] = list(csv.DictReader(f))
+    release = S.grade_cells(S.read_notebook(a.release))
+    top = sum(float(c.metadata.nbgrader["points"]) for c in release.values())
+    assert (row["student_id"], float(row["score"]), float(row["max_score"])) == (
+        "my_work", 0.0, top)  # the untouched release: every function still a stub
+    assert (tmp_path / "out" / "feedback" / "my_work" / f"{a.name}.html").is_file()
+    assert f"feedback: {tmp_path / 'out' / 'feedback'}/<student_id>/{a.name}.html" in out

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from answers_support import with_mistake
 from cluster_support import cluster
 
 from autograder import submissions as subs
@@ -31,10 +32,11 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "activation_derivatives"
+ASSIGNMENT = subs.ASSIGNMENT
 # 22 students: more than the 2-4x of two worker threads kept in flight, so the coordinator must
-# feed the cluster as tasks finish; every fourth one makes a known mistake, so that scores differ.
-MISTAKES = sorted(subs.COMMON_MISTAKES)
+# feed the cluster as tasks finish; every fourth one makes a known mistake (the first
+# assignment's catalogue), so that scores differ.
+MISTAKES = sorted(entry.key for entry in subs.FIRST.catalogue())
 CLASS_SIZE = 22
 
 
@@ -46,7 +48,7 @@ def _write_class(folder: Path) -> dict[str, str]:
         sid = f"s{i:02d}"
         if i % 4 == 3:
             key = MISTAKES[(i // 4) % len(MISTAKES)]
-            nb = subs.make_submission(subs.COMMON_MISTAKES[key].answers())
+            nb = subs.make_submission(with_mistake(key))
             handed_in[sid] = key
         else:
             nb = subs.make_submission(subs.correct_answers())

@@ -32,11 +32,12 @@ from autograder.collect import (
     STUDENT_ID,
     CollectError,
     Fingerprint,
+    assignments_in,
     collect,
     collect_all,
-    read_roster,
     write_unused_csv,
 )
+from autograder.lms import RosterError, read_roster
 
 WORK = nbformat.writes(source_notebook()).encode()  # a notebook of this assignment
 
@@ -59,6 +60,15 @@ SCRATCH = nbformat.writes(nbformat.v4.new_notebook(cells=[
 # Another course's notebook: none of this assignment's functions or grade_ids.
 OTHER = nbformat.writes(nbformat.v4.new_notebook(cells=[
     nbformat.v4.new_code_cell("def cube(x):\n    return x ** 3")])).encode()
+
+
+def gather(path, **options):
+    """collect_all for the stand-in assignment, the one every download below is of."""
+    return collect_all(path, assignment=ASSIGNMENT, **options)
+
+
+def gather_submissions(path, **options):
+    return collect(path, assignment=ASSIGNMENT, **options)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +122,7 @@ CANVAS = {
 
 def test_canvas_download_takes_the_user_id_and_the_latest_upload(tmp_path, fingerprint):
     root = _lay_out(tmp_path / "canvas", CANVAS)
-    found = collect_all(root, fingerprint=fingerprint)
+    found = gather(root, fingerprint=fingerprint)
     subs = _by_id(found.submissions)
     assert found.layout == "Canvas"
     assert sorted(subs) == ["1001", "1002", "1003", "1004", "1005", "1006", "anon_x7Hq2"]
@@ -139,8 +149,8 @@ def test_canvas_download_takes_the_user_id_and_the_latest_upload(tmp_path, finge
 
 
 def test_canvas_zip_gives_the_same_as_the_folder(tmp_path, fingerprint):
-    folder = collect_all(_lay_out(tmp_path / "f", CANVAS), fingerprint=fingerprint)
-    zipped = collect_all(_zip(tmp_path / "submissions.zip", CANVAS), fingerprint=fingerprint)
+    folder = gather(_lay_out(tmp_path / "f", CANVAS), fingerprint=fingerprint)
+    zipped = gather(_zip(tmp_path / "submissions.zip", CANVAS), fingerprint=fingerprint)
     assert [(s.student_id, s.content, s.problem, s.note) for s in zipped.submissions] == [
         (s.student_id, s.content, s.problem, s.note) for s in folder.submissions]
     assert zipped.unused == folder.unused
@@ -162,7 +172,7 @@ MOODLE = {
 
 
 def test_moodle_download_takes_the_participant_id_from_each_folder(tmp_path, fingerprint):
-    found = collect_all(_zip(tmp_path / "moodle.zip", MOODLE), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "moodle.zip", MOODLE), fingerprint=fingerprint)
     subs = _by_id(found.submissions)
     assert found.layout == "Moodle"
     assert sorted(subs) == ["101", "102", "103", "104", "105"]
@@ -197,7 +207,7 @@ def test_moodle_download_without_folders_is_read_too(tmp_path, fingerprint):
         "John Doe_102_assignsubmission_file_activation_derivatives (2).ipynb": WORK,
         "John Doe_102_assignsubmission_file_notes.txt": b"notes",
     }
-    found = collect_all(_zip(tmp_path / "moodle.zip", files), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "moodle.zip", files), fingerprint=fingerprint)
     subs = _by_id(found.submissions)
     assert found.layout == "Moodle" and sorted(subs) == ["101", "102"]
     assert subs["101"].note is None and subs["102"].content == WORK
@@ -208,7 +218,7 @@ def test_moodle_download_without_folders_is_read_too(tmp_path, fingerprint):
 def test_a_moodle_download_inside_a_zip_of_its_folder_is_found(tmp_path, fingerprint):
     files = {f"Activation derivatives-1234/{k}": v for k, v in MOODLE.items()
              if not k.startswith("__MACOSX")}
-    found = collect_all(_zip(tmp_path / "moodle.zip", files), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "moodle.zip", files), fingerprint=fingerprint)
     assert found.layout == "Moodle" and len(found.submissions) == 5
 
 
@@ -243,7 +253,7 @@ BLACKBOARD = {
 
 
 def test_blackboard_download_grades_the_latest_attempt_by_username(tmp_path, fingerprint):
-    found = collect_all(_zip(tmp_path / "gradebook.zip", BLACKBOARD), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "gradebook.zip", BLACKBOARD), fingerprint=fingerprint)
     subs = _by_id(found.submissions)
     assert found.layout == "Blackboard"
     assert sorted(subs) == ["j_doe", "jose", "jsmith", "mgarcia"]
@@ -276,7 +286,7 @@ def test_a_newer_attempt_without_a_notebook_does_not_hide_the_notebook(tmp_path,
         f"{A}_jsmith_attempt_2024-03-01-10-00-00_activation_derivatives.ipynb": WORK,
         f"{A}_jsmith_attempt_2024-03-05-10-00-00_report.pdf": b"%PDF",
     }
-    found = collect_all(_zip(tmp_path / "bb.zip", files), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "bb.zip", files), fingerprint=fingerprint)
     [sub] = found.submissions
     assert sub.content == WORK
     [unused] = found.unused
@@ -292,7 +302,7 @@ def test_a_browser_renamed_notebook_in_nbgrader_layout_is_graded_with_a_note(tmp
         f"bob/{ASSIGNMENT}/{NOTEBOOK}": WORK,
         f"carol/{ASSIGNMENT}/my_homework.ipynb": SCRATCH,  # not this assignment
     })
-    subs = _by_id(collect(root, fingerprint=fingerprint))
+    subs = _by_id(gather_submissions(root, fingerprint=fingerprint))
     assert subs["alice"].content == WORK
     assert subs["alice"].note == "graded under another name (activation_derivatives (1).ipynb)"
     assert subs["bob"].note is None
@@ -305,7 +315,7 @@ def test_two_notebooks_that_both_hold_the_assignment_are_reported_not_guessed(tm
         f"alice/{ASSIGNMENT}/activation_derivatives (1).ipynb": WORK,
         f"alice/{ASSIGNMENT}/activation_derivatives (2).ipynb": WORK,
     })
-    found = collect_all(root, fingerprint=fingerprint)
+    found = gather(root, fingerprint=fingerprint)
     [sub] = found.submissions
     assert sub.content is None
     assert sub.problem == ("2 notebooks hold this assignment (activation_derivatives (1).ipynb, "
@@ -316,7 +326,7 @@ def test_two_notebooks_that_both_hold_the_assignment_are_reported_not_guessed(tm
 def test_without_a_fingerprint_only_the_name_counts_as_before(tmp_path):
     root = _lay_out(tmp_path / "subs", {
         f"alice/{ASSIGNMENT}/activation_derivatives (1).ipynb": WORK})
-    [sub] = collect(root)
+    [sub] = gather_submissions(root)
     assert sub.problem == "no activation_derivatives.ipynb (found activation_derivatives (1).ipynb)"
 
 
@@ -350,7 +360,7 @@ def test_a_flat_zip_with_folders_gives_every_notebook_a_row(tmp_path, fingerprin
         "notes/readme.txt": b"collected on Friday",
         ".DS_Store": b"\0",
     }
-    found = collect_all(_zip(tmp_path / "flat.zip", files), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "flat.zip", files), fingerprint=fingerprint)
     subs = _by_id(found.submissions)
     assert found.layout == "files"
     assert {sid: s.content for sid, s in subs.items()} == {
@@ -362,7 +372,7 @@ def test_a_flat_zip_with_folders_gives_every_notebook_a_row(tmp_path, fingerprin
 def test_a_folder_per_student_without_the_assignment_folder_is_read(tmp_path, fingerprint):
     files = {f"alice/{NOTEBOOK}": WORK, "bob/activation_derivatives (1).ipynb": WORK,
              "carol/carol.ipynb": WORK, "carol/data.csv": b"x,y", "README.txt": b"hi"}
-    found = collect_all(_zip(tmp_path / "f.zip", files), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "f.zip", files), fingerprint=fingerprint)
     assert found.layout == "folders"
     assert [(s.student_id, s.content, s.note) for s in found.submissions] == [
         ("alice", WORK, None),
@@ -378,14 +388,14 @@ def test_a_zip_holding_the_same_name_twice_lists_the_hidden_entry(tmp_path):
         with zipfile.ZipFile(tmp_path / "d.zip", "w") as zf:
             zf.writestr("alice.ipynb", SCRATCH)
             zf.writestr("alice.ipynb", WORK)
-    found = collect_all(tmp_path / "d.zip")
+    found = gather(tmp_path / "d.zip")
     assert [(s.student_id, s.content) for s in found.submissions] == [("alice", WORK)]
     assert [u.reason for u in found.unused] == [
         "a second entry of the same name in the zip (the last one is used)"]
 
 
 def test_a_zip_written_with_backslashes_is_read_as_folders(tmp_path):
-    found = collect_all(_zip(tmp_path / "win.zip", {"subs\\alice.ipynb": WORK,
+    found = gather(_zip(tmp_path / "win.zip", {"subs\\alice.ipynb": WORK,
                                                      "subs\\bob.ipynb": WORK}))
     assert [s.student_id for s in found.submissions] == ["alice", "bob"]
 
@@ -401,7 +411,7 @@ def test_a_roster_maps_lms_ids_and_says_what_did_not_match(tmp_path, fingerprint
     roster = _roster(tmp_path / "roster.csv",
                      "\ufefflms_id,student_id\n1001,s001\n1002,s002\n1003,s003\n1004,s004\n"
                      "1005,s005\n9999,s999\n")  # with the BOM that Excel writes
-    found = collect_all(root, fingerprint=fingerprint, roster=roster)
+    found = gather(root, fingerprint=fingerprint, roster=roster)
     ids = [s.student_id for s in found.submissions]
     assert ids == ["1006", "anon_x7Hq2", "s001", "s002", "s003", "s004", "s005"]
     assert ("roster: 2 student(s) of the download are not in it and keep the download's id: "
@@ -417,15 +427,17 @@ def test_a_roster_maps_lms_ids_and_says_what_did_not_match(tmp_path, fingerprint
     ("lms_id,student_id\n1,a\n2,a\n", "line 3: student_id a is given to two lms_ids"),
 ])
 def test_a_bad_roster_is_refused_with_the_line(tmp_path, text, says):
-    with pytest.raises(CollectError) as error:
+    with pytest.raises(RosterError) as error:
         read_roster(_roster(tmp_path / "r.csv", text))
     assert says in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(CollectError, match=says):  # the instructor's error when collecting
+        gather(_lay_out(tmp_path / "s", {"a.ipynb": WORK}), roster=tmp_path / "r.csv")
 
 
 def test_a_roster_id_that_is_also_a_download_id_is_not_given_twice(tmp_path):
     root = _lay_out(tmp_path / "s", {"1001.ipynb": WORK, "1002.ipynb": SCRATCH})
     roster = _roster(tmp_path / "r.csv", "lms_id,student_id\n1001,1002\n")
-    found = collect_all(root, roster=roster)
+    found = gather(root, roster=roster)
     assert {s.student_id: s.content for s in found.submissions} == {
         "1002": WORK, "1002-2": SCRATCH}
     assert "student id '1002' would be 1002, which another student has; used 1002-2" in (
@@ -436,7 +448,7 @@ def test_a_notebook_straight_in_a_students_folder_is_taken_by_its_name(tmp_path)
     root = _lay_out(tmp_path / "s", {f"alice/{NOTEBOOK}": WORK,
                                      f"bob/{ASSIGNMENT}/{NOTEBOOK}": WORK,
                                      f"bob/{NOTEBOOK}": SCRATCH})
-    found = collect_all(root)
+    found = gather(root)
     assert [(s.student_id, s.content, s.note) for s in found.submissions] == [
         ("alice", WORK, None),
         ("bob", WORK, f"also handed in, not graded ({NOTEBOOK})")]
@@ -444,24 +456,81 @@ def test_a_notebook_straight_in_a_students_folder_is_taken_by_its_name(tmp_path)
 
 def test_a_missing_roster_is_an_instructor_error(tmp_path):
     with pytest.raises(CollectError, match="cannot be read"):
-        collect_all(_lay_out(tmp_path / "s", {"a.ipynb": WORK}), roster=tmp_path / "no.csv")
+        gather(_lay_out(tmp_path / "s", {"a.ipynb": WORK}), roster=tmp_path / "no.csv")
 
 
 # ---------------------------------------------------------------------------- unused list
 @pytest.mark.parametrize("download", ["CANVAS", "MOODLE", "BLACKBOARD"])
 def test_every_file_of_a_download_is_graded_or_listed(tmp_path, fingerprint, download):
     files = globals()[download]
-    found = collect_all(_zip(tmp_path / "d.zip", files), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "d.zip", files), fingerprint=fingerprint)
     graded = [s.origin.split("d.zip/", 1)[1] for s in found.submissions if s.content]
     unused = [u.path for u in found.unused]
     assert sorted(graded + unused) == sorted(files)  # each file exactly once
 
 
 def test_the_unused_list_is_written_as_csv(tmp_path, fingerprint):
-    found = collect_all(_zip(tmp_path / "d.zip", MOODLE), fingerprint=fingerprint)
+    found = gather(_zip(tmp_path / "d.zip", MOODLE), fingerprint=fingerprint)
     write_unused_csv(tmp_path / "unused_files.csv", found.unused)
     with open(tmp_path / "unused_files.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["path", "student_id", "reason"]
     assert [(r["path"], r["student_id"], r["reason"]) for r in rows] == [
         (u.path, u.student_id, u.reason) for u in found.unused]
+
+
+# ---------------------------------------------------------------------------- one notebook
+def test_a_single_notebook_is_one_students_submission(tmp_path):
+    # Self-study: `grade my_work.ipynb` grades that one file; its stem is the student id.
+    path = tmp_path / "my_work.ipynb"
+    path.write_bytes(WORK)
+    found = gather(path)
+    assert [(s.student_id, s.content, s.problem) for s in found.submissions] == [
+        ("my_work", WORK, None)]
+    assert (found.layout, found.unused) == ("files", [])
+
+
+def test_a_file_that_is_neither_a_folder_a_zip_nor_a_notebook_is_refused(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    with pytest.raises(CollectError, match="neither a folder, a zip file nor a notebook"):
+        gather(path)
+
+
+# ---------------------------------------------------------------------------- which assignment
+def _other_source() -> nbformat.NotebookNode:
+    """A second assignment's source notebook: one function, cube, and its test."""
+    solution = {"grade": False, "grade_id": "cube", "locked": False, "schema_version": 3,
+                "solution": True}
+    test = {"grade": True, "grade_id": "cube_of_two", "locked": True, "points": 1,
+            "schema_version": 3, "solution": False}
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("def cube(x):\n    return x ** 3",
+                                  metadata={"nbgrader": solution}),
+        nbformat.v4.new_code_cell("assert cube(2) == 8", metadata={"nbgrader": test})])
+
+
+@pytest.fixture(scope="module")
+def fingerprints(fingerprint, tmp_path_factory) -> dict[str, Fingerprint]:
+    path = tmp_path_factory.mktemp("other") / "cubes.ipynb"
+    nbformat.write(_other_source(), path)
+    return {ASSIGNMENT: fingerprint, "cubes": Fingerprint.from_notebook(path)}
+
+
+def test_the_assignment_of_each_notebook_is_told_by_folder_name_or_content(tmp_path,
+                                                                           fingerprints):
+    cubes = nbformat.writes(_other_source()).encode()
+    root = _lay_out(tmp_path / "subs", {
+        f"alice/{ASSIGNMENT}/{NOTEBOOK}": b"{}",  # the nbgrader folder says it, not the bytes
+        f"bob/{NOTEBOOK}": b"{}",  # its name says it
+        "carol.ipynb": WORK,  # its content
+        "dan.ipynb": COLAB,  # its content, without any nbgrader metadata
+        "erin/cubes.ipynb": b"{}",
+        "fay.ipynb": cubes,
+        "gus.ipynb": SCRATCH,  # neither: not counted
+        "hal.txt": WORK,  # not a notebook: not counted
+        ".ipynb_checkpoints/carol-checkpoint.ipynb": WORK,  # Jupyter's copy: not counted
+    })
+    assert assignments_in(root, fingerprints) == {ASSIGNMENT: 4, "cubes": 2}
+    zipped = _zip(tmp_path / "subs.zip", {"carol.ipynb": WORK, "fay.ipynb": cubes})
+    assert assignments_in(zipped, fingerprints) == {ASSIGNMENT: 1, "cubes": 1}

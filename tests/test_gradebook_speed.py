@@ -1,4 +1,4 @@
-"""The gradebook as a grading run opens it (autograder.score.shared_gradebook).
+"""The gradebook as a grading run opens it (autograder.gradebook.shared_gradebook).
 
 One engine per URL, sqlite in WAL mode, the alembic revision computed in-process, nbgrader's
 metadata schema checked once. These tests assert behaviour (what is shared, what survives a
@@ -22,8 +22,9 @@ import pytest
 from nbformat.v4 import new_code_cell
 from test_autograder_course import ASSIGNMENT, NOTEBOOK, cell, make_course
 
-from autograder import score
-from autograder.score import alembic_head, save_zero, schema_checked_once, shared_gradebook
+from autograder import gradebook
+from autograder.gradebook import alembic_head, save_zero, shared_gradebook
+from autograder.sanitize import schema_checked_once
 from autograder.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,7 +38,7 @@ def course(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def workspace(course, tmp_path_factory) -> Workspace:
-    ws = Workspace(tmp_path_factory.mktemp("ws") / "ws", course)
+    ws = Workspace(tmp_path_factory.mktemp("ws") / "ws", course, assignment=ASSIGNMENT)
     ws.prepare()
     return ws
 
@@ -68,7 +69,7 @@ def _kill_after_adding_student(url: str, student_id: str) -> None:
     script = (
         "import os, signal\n"
         "from nbgrader.api import Gradebook\n"
-        "from autograder.score import shared_gradebook\n"
+        "from autograder.gradebook import shared_gradebook\n"
         "with shared_gradebook():\n"
         f"    Gradebook({url!r}).add_student({student_id!r})\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -97,7 +98,7 @@ def test_building_a_workspace_runs_no_alembic_subprocess(course, tmp_path, monke
         raise AssertionError(f"a subprocess was run: {args}")
 
     monkeypatch.setattr(nbgrader.api.sp, "check_output", no_subprocess)
-    ws = Workspace(tmp_path / "ws", course)
+    ws = Workspace(tmp_path / "ws", course, assignment=ASSIGNMENT)
     assert ws.prepare() is True
     assert _leftovers(ws.root / "gradebook.db") == []  # checkpointed and closed
     assert _alembic_version(ws.root / "gradebook.db") == alembic_head()
@@ -134,17 +135,17 @@ def test_our_reused_gradebook_reads_what_nbgrader_wrote_through_its_own(db):
     from nbgrader.api import Gradebook
 
     with shared_gradebook():
-        assert save_zero(_url(db), "s1") == {"double_of_two": 0, "double_negative": 0,
+        assert save_zero(_url(db), "s1", ASSIGNMENT) == {"double_of_two": 0, "double_negative": 0,
                                              "square_of_three": 0, "square_hidden": 0}
-        with score._gradebook(_url(db)) as first:
+        with gradebook._gradebook(_url(db)) as first:
             pass
         with Gradebook(_url(db)) as other:  # as SaveAutoGrades does
             grade = other.find_grade("square_hidden", NOTEBOOK_ID, ASSIGNMENT, "s1")
             grade.auto_score = 3
             other.db.commit()
-        with score._gradebook(_url(db)) as gb:
+        with gradebook._gradebook(_url(db)) as gb:
             assert gb is first
-            assert score._points(gb, "s1")["square_hidden"] == 3
+            assert gradebook._points(gb, "s1", ASSIGNMENT)["square_hidden"] == 3
 
 
 @pytest.mark.slow
@@ -153,7 +154,7 @@ def test_saved_grades_are_in_the_database_file_not_only_in_the_wal(db, tmp_path)
     from nbgrader.api import Gradebook
 
     with shared_gradebook():
-        save_zero(_url(db), "s1")
+        save_zero(_url(db), "s1", ASSIGNMENT)
         alone = tmp_path / "alone" / "gradebook.db"
         alone.parent.mkdir()
         shutil.copy(db, alone)  # without gradebook.db-wal
@@ -173,12 +174,12 @@ def test_grades_are_synced_even_while_another_process_reads_the_gradebook(db, mo
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}"))
                         or fsync(fd))
     with shared_gradebook():
-        save_zero(_url(db), "s1")
+        save_zero(_url(db), "s1", ASSIGNMENT)
         reader = sqlite3.connect(db)
         try:
             reader.execute("BEGIN")
             assert reader.execute("SELECT id FROM student").fetchall() == [("s1",)]
-            save_zero(_url(db), "s2")
+            save_zero(_url(db), "s2", ASSIGNMENT)
             assert f"{db}-wal" in synced
             assert reader.execute("SELECT id FROM student").fetchall() == [("s1",)]  # snapshot
         finally:
@@ -202,7 +203,7 @@ def test_a_killed_run_loses_nothing_and_a_rebuild_keeps_its_wal_with_the_backup(
     cell(nb, "square_hidden").metadata.nbgrader["points"] = 4
     nbformat.write(nb, notebook)
 
-    assert Workspace(root, changed).prepare() is True
+    assert Workspace(root, changed, assignment=ASSIGNMENT).prepare() is True
     [backup] = root.glob("gradebook.db.*.bak")
     with Gradebook(_url(backup)) as gb:  # the killed run's commit, recovered from its WAL
         assert gb.find_student("killed").id == "killed"
@@ -267,11 +268,12 @@ def test_save_writes_the_rows_nbgrader_itself_writes(workspace, db, tmp_path):
     theirs = tmp_path / "theirs.db"
     shutil.copy(db, theirs)
     with Gradebook(_url(theirs)) as gb:
-        score._ensure_submission(gb, "s1")
-    SaveAutoGrades().preprocess(nbformat.from_dict(nb), score.resources(_url(theirs), "s1"))
+        gradebook._ensure_submission(gb, "s1", ASSIGNMENT)
+    SaveAutoGrades().preprocess(nbformat.from_dict(nb),
+                                gradebook.resources(_url(theirs), "s1", ASSIGNMENT))
 
     with shared_gradebook():
-        points, lowered = score.save(nbformat.from_dict(nb), _url(db), "s1")
+        points, lowered = gradebook.save(nbformat.from_dict(nb), _url(db), "s1", ASSIGNMENT)
     assert lowered == []
     assert points == {"double_of_two": 1.0, "double_negative": 0.0, "square_of_three": 0.0,
                       "square_hidden": 3.0}
@@ -280,7 +282,7 @@ def test_save_writes_the_rows_nbgrader_itself_writes(workspace, db, tmp_path):
 
 @pytest.mark.slow
 def test_save_many_writes_the_rows_that_save_and_save_zero_write(workspace, db, tmp_path):
-    """The coordinator writes a batch of students from plain data (score.autograde, computed
+    """The coordinator writes a batch of students from plain data (gradebook.autograde, computed
     where the notebook ran) in one transaction: every row must be what save() (nbgrader's
     SaveAutoGrades, then the clean room's caps) and save_zero() write, student by student."""
 
@@ -289,13 +291,14 @@ def test_save_many_writes_the_rows_that_save_and_save_zero_write(workspace, db, 
     theirs = tmp_path / "theirs.db"
     shutil.copy(db, theirs)
     with shared_gradebook():
-        expected = {"plain": score.save(nbformat.from_dict(nb), _url(theirs), "plain"),
-                    "capped": score.save(nbformat.from_dict(nb), _url(theirs), "capped",
-                                         caps=caps),
-                    "broken": (score.save_zero(_url(theirs), "broken"), [])}
-        _, auto = score.autograde(nbformat.from_dict(nb))
-        got = score.save_many(_url(db), [("plain", auto, {}), ("capped", auto, caps),
-                                         ("broken", None, {})])
+        expected = {"plain": gradebook.save(nbformat.from_dict(nb), _url(theirs), "plain",
+                                         ASSIGNMENT),
+                    "capped": gradebook.save(nbformat.from_dict(nb), _url(theirs), "capped",
+                                          ASSIGNMENT, caps=caps),
+                    "broken": (gradebook.save_zero(_url(theirs), "broken", ASSIGNMENT), [])}
+        _, auto = gradebook.autograde(nbformat.from_dict(nb))
+        got = gradebook.save_many(_url(db), [("plain", auto, {}), ("capped", auto, caps),
+                                         ("broken", None, {})], ASSIGNMENT)
     assert got == expected
     assert got["capped"] == ({"double_of_two": 1.0, "double_negative": 0.0,
                               "square_of_three": 0.0, "square_hidden": 0.0}, ["square_hidden"])

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from autograder.notebook import parse_notebook
 from autograder.repair import NotGradable, Release, repair
-from autograder.score import parse_notebook
 from autograder.submissions import (
     RELEASE,
     correct_answers,

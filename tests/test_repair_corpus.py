@@ -21,9 +21,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.isolation.sandbox import sandbox_problem
-from autograder.submissions import COMMON_MISTAKES, correct_answers, make_submission
+from autograder.submissions import ASSIGNMENT, correct_answers, make_submission
 
 sys.path.insert(0, str(Path(__file__).parent))
+from answers_support import with_mistake  # noqa: E402
 from notebook_saves import SAVES  # noqa: E402
 
 pytestmark = [
@@ -62,15 +63,15 @@ def batch(tmp_path_factory):
              "empty": nbformat.writes(new_notebook()).encode()}
     for name, (build, mistake) in SAVES.items():
         files[name] = build(correct_answers())
-        files[f"{name}__mistake"] = build(COMMON_MISTAKES[mistake].answers())
+        files[f"{name}__mistake"] = build(with_mistake(mistake))
     for mistake in {m for _, m in SAVES.values()}:
         files[f"intact__{mistake}"] = nbformat.writes(
-            make_submission(COMMON_MISTAKES[mistake].answers())).encode()
+            make_submission(with_mistake(mistake))).encode()
     subs = root / "subs"
     subs.mkdir()
     for sid, data in files.items():
         (subs / f"{sid}.ipynb").write_bytes(data)
-    result = grade(subs, root / "out", progress=False, assignment="activation_derivatives")
+    result = grade(subs, root / "out", progress=False, assignment=ASSIGNMENT)
     return {row.student_id: row for row in result.rows}, root / "out"
 
 
@@ -130,7 +131,7 @@ def test_the_status_says_what_was_repaired(batch, name):
 
 def test_the_learners_feedback_says_what_was_repaired(batch):
     _, out = batch
-    page = (out / "feedback" / "colab" / "activation_derivatives.html").read_text()
+    page = (out / "feedback" / "colab" / f"{ASSIGNMENT}.html").read_text()
     assert "nbgrader metadata of 46 cells was missing or changed" in page
     results = json.loads((out / "results" / "deleted.json").read_text())
     assert "deleted test cells were put back: sigmoid_values" in results["output"]

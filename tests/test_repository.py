@@ -74,3 +74,148 @@ def test_ci_entry_point_runs_make_test():
     script = (ROOT / ".ci" / "run").read_text()
     commands = [line.strip() for line in script.splitlines() if not line.lstrip().startswith("#")]
     assert "make test" in commands
+
+
+# --------------------------------------------------------------------------------------------
+# No import circle in the grader or the reference package
+# --------------------------------------------------------------------------------------------
+# Only imports that run when a module is imported count: those at module level (in an `if`,
+# `try`, `with` or class body too). An import inside a function runs when the function is
+# called, after every module it needs has finished loading, so it is allowed (a few are lazy
+# on purpose: heavy imports that only one command needs). `if TYPE_CHECKING:` blocks never run.
+
+PACKAGES = ("autograder", "solutions")
+
+
+def _module_names(root: Path = ROOT) -> dict[str, Path]:
+    """Dotted module name -> file, for every .py file of the grader and the reference."""
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join(parts)] = path
+    return found
+
+
+def _run_at_import(body):
+    """The statements of `body` that run when the module is imported (not in a function)."""
+    import ast
+
+    for node in body:
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from _run_at_import(node.orelse)
+            continue
+        for block in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, block, None)
+            if isinstance(inner, list):
+                yield from _run_at_import(inner)
+
+
+def imports_at_import_time(name: str, source: str, known: set[str], package: bool) -> set[str]:
+    """The modules of `known` that module `name` imports when it is itself imported: for
+    ``from X import Y`` the submodule X.Y if there is one, else X; for ``import X.Y``, X.Y."""
+    import ast
+
+    here = name if package else name.rpartition(".")[0]
+    found = set()
+    for node in _run_at_import(ast.parse(source).body):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in known}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = here.split(".")[: len(here.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                if f"{base}.{alias.name}" in known:
+                    found.add(f"{base}.{alias.name}")
+                elif base in known:
+                    found.add(base)
+    found.discard(name)
+    return found
+
+
+def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    modules = _module_names(root)
+    return {name: imports_at_import_time(name, path.read_text(encoding="utf-8"), set(modules),
+                                         path.name == "__init__.py")
+            for name, path in modules.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles of `graph`: one per strongly connected group of modules, each shown
+    as a path that comes back to its start (Tarjan's algorithm)."""
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(group)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return [_circle(graph, sorted(group)) for group in groups]
+
+
+def _circle(graph, group: list[str]) -> list[str]:
+    """A path through `group` from its first module back to it (breadth first)."""
+    start, members = group[0], set(group)
+    paths = {start: [start]}
+    todo = [start]
+    while todo:
+        node = todo.pop(0)
+        for nxt in sorted(graph[node] & members):
+            if nxt == start:
+                return paths[node] + [start]
+            if nxt not in paths:
+                paths[nxt] = paths[node] + [nxt]
+                todo.append(nxt)
+    return group
+
+
+def test_the_grader_and_the_reference_package_import_no_module_in_a_circle():
+    graph = import_graph()
+    # The graph is read, not empty: known edges are there (so the test can fail).
+    assert "autograder.lms" in graph["autograder.collect"]
+    assert "solutions.checking" in graph["solutions.elementwise"]
+    assert cycles(graph) == []
+
+
+def test_an_import_circle_is_found_and_an_import_inside_a_function_is_not_one():
+    known = {"pkg", "pkg.a", "pkg.b", "pkg.c"}
+    sources = {
+        "pkg.a": "from pkg import b\n",
+        "pkg.b": "from . import c\n",
+        "pkg.c": "import pkg.a\n\ndef later():\n    from pkg import b\n",
+    }
+    graph = {name: imports_at_import_time(name, source, known, False)
+             for name, source in sources.items()}
+    assert graph == {"pkg.a": {"pkg.b"}, "pkg.b": {"pkg.c"}, "pkg.c": {"pkg.a"}}
+    assert cycles(graph) == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
+    typed = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n"
+    assert imports_at_import_time("pkg.c", typed, known, False) == set()
+    graph["pkg.c"] = imports_at_import_time("pkg.c", "def later():\n    import pkg.a\n", known,
+                                            False)
+    assert cycles(graph) == []

@@ -10,9 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.cleanroom import notebook_caps
 from autograder.isolation.sandbox import sandbox_problem
-from autograder.submissions import single_cell_submission
+from autograder.submissions import ASSIGNMENT, single_cell_submission
 
 pytestmark = [
     pytest.mark.slow,
@@ -35,13 +34,13 @@ def test_adversarial_batch_completes_and_no_attack_beats_all_zeros(tmp_path, mon
         code = path.read_text().replace("__GRADEBOOK__", str(gradebook))
         notebooks[path.stem] = single_cell_submission(code)
     for student, notebook in notebooks.items():
-        folder = subs / student / "activation_derivatives"
+        folder = subs / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(notebook, str(folder / "activation_derivatives.ipynb"))
+        nbformat.write(notebook, str(folder / f"{ASSIGNMENT}.ipynb"))
 
-    # 5 s per cell: the honest notebook's slowest cell takes well under 1 s.
-    result = grade(subs, out, progress=False, timeout=5.0, caps=notebook_caps,
-                   assignment="activation_derivatives")
+    # 5 s per cell: the honest notebook's slowest cell takes well under 1 s. The clean room is
+    # on, as in every run where the sandbox starts (the assignment's checks, caps_hook).
+    result = grade(subs, out, progress=False, timeout=5.0, assignment=ASSIGNMENT)
     scores = {row.student_id: row.score or 0.0 for row in result.rows}
     statuses = {row.student_id: row.status for row in result.rows}
     assert set(scores) == set(notebooks)

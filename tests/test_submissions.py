@@ -1,41 +1,30 @@
-"""autograder.submissions builds learner submissions that look exactly like real ones."""
+"""autograder.submissions builds learner submissions that look exactly like real ones, for every
+assignment of the course (the `assignment` fixture)."""
 
 import ast
 import copy
 import json
 
 import nbformat
-import numpy as np
 import pytest
+from answers_support import honest
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, LockCells
 
 from autograder import submissions
 from autograder.submissions import (
+    ASSIGNMENT,
     BROKEN,
-    COMMON_MISTAKES,
+    FIRST,
     RELEASE,
     SOURCE,
     correct_answers,
     grade_cells,
-    lecture_formula_answers,
     make_submission,
     solution_cells,
     write_class,
 )
 
-FUNCTIONS = {
-    "sigmoid",
-    "sigmoid_derivative",
-    "sigmoid_derivative_from_activation",
-    "tanh_derivative",
-    "tanh_derivative_from_activation",
-    "relu",
-    "relu_derivative",
-    "leaky_relu",
-    "leaky_relu_derivative",
-    "numerical_derivative",
-}
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "YOUR CODE HERE", "NotImplementedError")
 
 
@@ -123,34 +112,48 @@ def test_missing_release_names_the_file_and_the_fix(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# The real course notebook
+# The course's notebooks, each assignment's
 # --------------------------------------------------------------------------------------------
 
 
-def test_correct_answers_cover_every_learner_function():
-    assert set(correct_answers()) == FUNCTIONS
+def _functions(a) -> set[str]:
+    """The learner functions of `a`: its release's solution cells."""
+    return set(solution_cells(nbformat.read(a.release, as_version=4)))
 
 
-def test_correct_answers_hold_no_nbgrader_markers_and_parse():
-    for name, code in correct_answers().items():
+def test_the_defaults_are_the_courses_first_assignment():
+    first = submissions.course.assignments()[0]
+    assert (FIRST, ASSIGNMENT, SOURCE, RELEASE) == (first, first.name, first.source,
+                                                     first.release)
+    assert SOURCE.is_file() and RELEASE.is_file()
+
+
+def test_correct_answers_cover_every_learner_function(assignment):
+    functions = _functions(assignment)
+    assert functions and set(correct_answers(assignment.source)) == functions
+
+
+def test_correct_answers_hold_no_nbgrader_markers_and_parse(assignment):
+    for name, code in correct_answers(assignment.source).items():
         assert not any(marker in code for marker in MARKERS), name
         # A body with `return` at top level parses once wrapped in a function.
         ast.parse("def f():\n" + "\n".join("    " + line for line in code.split("\n")))
 
 
-def test_correct_submission_solution_cells_hold_no_markers_and_define_their_function():
-    nb = make_submission(correct_answers())
+def test_correct_submission_solution_cells_hold_no_markers_and_define_their_function(
+        assignment):
+    nb = make_submission(correct_answers(assignment.source), release=assignment.release)
     cells = solution_cells(nb)
-    assert set(cells) == FUNCTIONS
+    assert set(cells) == _functions(assignment)
     for name, cell in cells.items():
         assert not any(marker in cell.source for marker in MARKERS), name
         tree = ast.parse(cell.source)
         assert name in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-def test_filling_answers_changes_only_solution_cell_sources():
-    release = nbformat.read(RELEASE, as_version=4)
-    nb = make_submission(correct_answers())
+def test_filling_answers_changes_only_solution_cell_sources(assignment):
+    release = nbformat.read(assignment.release, as_version=4)
+    nb = make_submission(correct_answers(assignment.source), release=assignment.release)
     # Metadata (grade_id, points, checksums, locks), cell order and notebook metadata: unchanged.
     assert _without_source(nb) == _without_source(release)
     changed = {
@@ -158,36 +161,44 @@ def test_filling_answers_changes_only_solution_cell_sources():
         for new, old in zip(nb.cells, release.cells, strict=True)
         if new.source != old.source
     }
-    assert changed == FUNCTIONS
+    assert changed == _functions(assignment)
 
 
-def test_untouched_submission_is_the_release_itself():
-    assert make_submission(None) == nbformat.read(RELEASE, as_version=4)
+def test_untouched_submission_is_the_release_itself(assignment):
+    untouched = make_submission(None, release=assignment.release)
+    assert untouched == nbformat.read(assignment.release, as_version=4)
 
 
-def test_test_cells_are_released_unchanged_in_every_submission():
-    release_tests = grade_cells(nbformat.read(RELEASE, as_version=4))
+def test_test_cells_are_released_unchanged_in_every_submission(assignment):
+    release_tests = grade_cells(nbformat.read(assignment.release, as_version=4))
     assert release_tests, "the release should have test cells"
-    for answers in (correct_answers(), lecture_formula_answers()):
-        assert grade_cells(make_submission(answers)) == release_tests
+    answers = [correct_answers(assignment.source)]
+    answers += [variant for _, variant in honest(assignment).values()]
+    answers += [{**answers[0], entry.function: entry.code} for entry in assignment.catalogue()]
+    for each in answers:
+        assert grade_cells(make_submission(each, release=assignment.release)) == release_tests
 
 
-def test_lecture_formulas_answer_every_function():
-    assert set(lecture_formula_answers()) == FUNCTIONS
+def test_each_honest_variant_answers_only_the_releases_functions(assignment):
+    correct = correct_answers(assignment.source)
+    for name, (what, answers) in honest(assignment).items():
+        assert what and set(answers) == set(correct), name
+        assert answers != correct, f"{name} is the model answers themselves"
 
 
-def test_each_common_mistake_changes_exactly_its_own_function():
-    correct = correct_answers()
-    for key, mistake in COMMON_MISTAKES.items():
-        answers = mistake.answers()
-        assert mistake.function in FUNCTIONS, key
-        differs = {name for name in answers if answers[name] != correct[name]}
-        assert differs == {mistake.function}, key
-        make_submission(answers)  # and it fits the release
-
-
-def test_source_notebook_is_where_the_answers_come_from():
-    assert SOURCE.is_file() and RELEASE.is_file()
+def test_each_catalogue_mistake_changes_exactly_its_own_function(assignment):
+    correct = correct_answers(assignment.source)
+    entries = assignment.catalogue()
+    if not entries:
+        pytest.skip(f"{assignment.name} has no catalogue of known mistakes")
+    for entry in entries:
+        assert entry.function in correct, entry.key
+        assert entry.code.strip() != correct[entry.function].strip(), entry.key
+        nb = make_submission({**correct, entry.function: entry.code}, release=assignment.release)
+        release = make_submission(correct, release=assignment.release)
+        differs = {name for name, cell in solution_cells(nb).items()
+                   if cell.source != solution_cells(release)[name].source}
+        assert differs == {entry.function}, entry.key
 
 
 def test_broken_builders_return_a_notebook_or_raw_bytes():
@@ -198,10 +209,15 @@ def test_broken_builders_return_a_notebook_or_raw_bytes():
         json.loads(BROKEN["not_json"]())
 
 
-def test_syntax_error_submission_does_not_parse():
-    cell = solution_cells(BROKEN["syntax_error"]())["relu"]
+def test_the_broken_builders_break_the_releases_first_function():
+    first = next(iter(solution_cells(nbformat.read(RELEASE, as_version=4))))
+    cells = solution_cells(BROKEN["syntax_error"]())
     with pytest.raises(SyntaxError):
-        ast.parse(cell.source)
+        ast.parse(cells[first].source)
+    for name, cell in cells.items():  # every other function keeps its model answer
+        if name != first:
+            ast.parse(cell.source)
+    assert "while True" in solution_cells(BROKEN["infinite_loop"]())[first].source
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,8 +229,8 @@ def test_write_class_nbgrader_layout(tmp_path):
     nb = make_submission(None)
     paths = write_class(tmp_path, {"ada": nb, "ben": b"not json"})
     assert paths == [
-        tmp_path / "ada" / "activation_derivatives" / "activation_derivatives.ipynb",
-        tmp_path / "ben" / "activation_derivatives" / "activation_derivatives.ipynb",
+        tmp_path / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+        tmp_path / "ben" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
     ]
     assert nbformat.read(paths[0], as_version=4) == nb
     assert paths[1].read_bytes() == b"not json"
@@ -228,7 +244,7 @@ def test_write_class_flat_layout_and_a_misnamed_file(tmp_path):
 
 def test_write_class_misnamed_file_in_nbgrader_layout(tmp_path):
     (path,) = write_class(tmp_path, {"ben": ("my_homework.ipynb", make_submission(None))})
-    assert path == tmp_path / "ben" / "activation_derivatives" / "my_homework.ipynb"
+    assert path == tmp_path / "ben" / ASSIGNMENT / "my_homework.ipynb"
 
 
 @pytest.mark.parametrize("student_id", ["", "../escape", "a/b", ".hidden"])
@@ -244,37 +260,5 @@ def test_write_class_refuses_an_unknown_layout(tmp_path):
 
 def test_the_same_answers_give_the_same_bytes_so_regrading_can_skip_unchanged_work():
     # The pipeline skips a submission whose content hash it has seen: builds must be stable.
-    answers = lecture_formula_answers()
+    _, answers = honest()["lecture"]
     assert nbformat.writes(make_submission(answers)) == nbformat.writes(make_submission(answers))
-
-
-def _failed_checks(answers, function):
-    """grade_ids of the hidden-test checks of `function` that these answers fail.
-
-    Runs the filled-in solution cells in this process: only this module's own answers, never
-    learner code, so no kernel is needed.
-    """
-    from solutions.checks import CHECKS, run_check
-
-    namespace = {"np": np}
-    for cell in solution_cells(make_submission(answers)).values():
-        exec(cell.source, namespace)
-    failed = []
-    for grade_id, found in CHECKS.items():
-        if found.function == function:
-            try:
-                run_check(grade_id, namespace)
-            except AssertionError:
-                failed.append(grade_id)
-    return failed
-
-
-def test_correct_answers_pass_every_check_so_a_failure_below_is_the_mistake():
-    correct = correct_answers()
-    assert {name: _failed_checks(correct, name) for name in correct} == dict.fromkeys(correct, [])
-
-
-@pytest.mark.parametrize("key", sorted(COMMON_MISTAKES))
-def test_each_common_mistake_is_caught_by_a_check_of_its_function(key):
-    mistake = COMMON_MISTAKES[key]
-    assert _failed_checks(mistake.answers(), mistake.function), f"no check catches {key}"
