@@ -252,7 +252,8 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     preflight_key = {"digest": digest, "environment": _preflight.environment()}
     check_first = (runner is None and cluster is None and bool(to_grade)
                    and not _preflight.passed_before(ws.root, preflight_key))
-    model = _preflight.model_answers(spec) if check_first else None
+    model = (_preflight.model_answers(spec, ws.root / "source" / ws.assignment / ws.notebook,
+                                      ws.release_notebook) if check_first else None)
     grader.hold = check_first
 
     def work_to_run() -> Iterator[tuple[Submission, Work]]:
@@ -282,7 +283,8 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     else:
         from .runners import dask as dask_runner
 
-        model_work = _preflight.model_answers(spec)[1]
+        model_work = _preflight.model_answers(
+            spec, ws.root / "source" / ws.assignment / ws.notebook, ws.release_notebook)[1]
         judge = functools.partial(_preflight.reason, max_score=assignment.max_score,
                                   timeout=limits.timeout)
         isolation = _record_cluster(ws, cluster, digest, (course, options, model_work, judge))

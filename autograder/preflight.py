@@ -40,11 +40,13 @@ class Verdict:
     reason: str = ""
 
 
-def model_answers(a) -> tuple[Submission, Work]:
-    """The course.Assignment's model answers as a submission to grade."""
+def model_answers(a, source: Path, release: Path) -> tuple[Submission, Work]:
+    """The course.Assignment's model answers (the `source` notebook's solution regions, typed
+    into the `release` notebook: the grading workspace's, which nbgrader built) as a submission
+    to grade."""
     from . import submissions
 
-    nb = submissions.make_submission(submissions.correct_answers(a.source), release=a.release)
+    nb = submissions.make_submission(submissions.correct_answers(source), release=release)
     content = nbformat.writes(nb).encode()
     sub = Submission(STUDENT_ID, content, None, f"the model answers of {a.name}")
     return sub, Work(STUDENT_ID, content)
