@@ -377,16 +377,16 @@ def close(got: np.ndarray, mistaken: np.ndarray, rtol: float, atol: float) -> bo
         return bool(np.all(np.where(finite, near & np.isfinite(got), same)))
 
 
-def _same_tree(a, b, rtol: float, atol: float) -> bool:
+def same_tree(a, b, rtol: float, atol: float) -> bool:
     """Two values alike: numbers within the tolerance, dicts and sequences member by member."""
     if isinstance(a, dict) or isinstance(b, dict):
         return (isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b)
-                and all(_same_tree(a[k], b[k], rtol, atol) for k in a))
+                and all(same_tree(a[k], b[k], rtol, atol) for k in a))
     x, y = plain_value(a), plain_value(b)
     if x is not None and y is not None:
         return close(x, y, rtol, atol)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same_tree(p, q, rtol, atol)
+        return len(a) == len(b) and all(same_tree(p, q, rtol, atol)
                                         for p, q in zip(a, b, strict=True))
     if isinstance(a, str) or isinstance(b, str):
         return a == b
@@ -396,7 +396,7 @@ def _same_tree(a, b, rtol: float, atol: float) -> bool:
 def _same_arguments(learner: CallResult, entry: CallResult) -> bool:
     for mine, theirs in zip(learner.args_after, entry.args_after, strict=True):
         if isinstance(mine, (np.ndarray, dict)) or isinstance(theirs, (np.ndarray, dict)):
-            if not _same_tree(mine, theirs, 0.0, 0.0):
+            if not same_tree(mine, theirs, 0.0, 0.0):
                 return False
     return True
 
@@ -406,7 +406,7 @@ def _reproduces(check: Check, call: Call, learner: CallResult, entry: CallResult
         return (learner.error is not None and entry.error is not None
                 and _same_error(learner.error, entry.error))
     rtol, atol = check.closeness(call)
-    return (_same_tree(learner.value, entry.value, rtol, atol)
+    return (same_tree(learner.value, entry.value, rtol, atol)
             and _same_arguments(learner, entry))
 
 

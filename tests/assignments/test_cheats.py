@@ -91,9 +91,36 @@ def _distinct(assignment, name: str, parameter: str) -> int:
 
 
 def arguments_that_matter(assignment) -> list[tuple[str, str]]:
+    """Each function's data and setting arguments whose value changes the model answer's
+    results on the checks' calls (a derivative with respect to alpha that does not depend on
+    alpha is right to ignore it)."""
     return [(name, parameter) for name in corpus.functions(assignment)
             for parameter in (corpus.data_parameters(assignment, name)
-                              + corpus.setting_parameters(assignment, name))]
+                              + corpus.setting_parameters(assignment, name))
+            if _changes_the_answer(assignment, name, parameter)]
+
+
+def _changes_the_answer(assignment, name: str, parameter: str) -> bool:
+    """Whether the model answer's result changes, on some check's call, when a numeric
+    ``parameter`` takes another value (a non-numeric one, such as a name, always counts)."""
+    reference = corpus.reference_function(assignment, name)
+    for check in assignment.checks().values():
+        if check.function != name:
+            continue
+        for call in corpus.run_calls(check, corpus.RUN_SEEDS[0]):
+            arguments = corpus.bound(assignment, call)
+            value = arguments[parameter]
+            if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.number,
+                                                                         np.ndarray)):
+                return True
+            other = value + 1 if isinstance(value, (int, np.integer)) else value * 1.5 + 0.25
+            with corpus.checking.quiet():
+                one = reference(**{k: corpus.wire.resolve(v) for k, v in arguments.items()})
+                two = reference(**{k: corpus.wire.resolve(v)
+                                   for k, v in {**arguments, parameter: other}.items()})
+            if not corpus.checking.same_tree(one, two, 0.0, 0.0):
+                return True
+    return False
 
 
 def test_each_setting_and_data_argument_is_given_more_than_one_value(assignment):

@@ -34,8 +34,11 @@ def configured_assignments() -> list[str]:
 def test_nbgrader_config_and_make_release_list_the_assignments_in_the_manifests_order():
     listed = configured_assignments()
     assert listed == [a.name for a in ASSIGNMENTS]  # manifest order, then name
+    # `make release` generates every folder of source/, whatever its name: none is listed.
     make = (REPO / "Makefile").read_text()
-    assert all(f"generate_assignment {name} " in make for name in listed)
+    release = make[make.index("\nrelease:"):].split("\n\n")[0]
+    assert "$(wildcard source/*)" in release and "generate_assignment $$name" in release
+    assert not any(name in release for name in listed)
 
 
 def test_the_release_folder_holds_one_notebook_per_assignment_and_nothing_else():

@@ -139,7 +139,7 @@ def test_every_honest_kind_of_result_crosses_the_sandbox_and_keeps_its_verdict(a
             there = [checking.CallResult(cross(r.value), tuple(cross(list(r.args_after))),
                                          r.error) for r in here]  # fmt: skip
             for before, after in zip(here, there, strict=True):
-                assert checking._same_tree(before.value, after.value, 0.0, 0.0), (
+                assert checking.same_tree(before.value, after.value, 0.0, 0.0), (
                     check.grade_id, name)
             verdict = check.verify(calls, here)
             assert check.verify(calls, there) == verdict, (check.grade_id, name)
