@@ -2,5 +2,6 @@
 network trained by backpropagation, with a gradient check.
 
 ``reference`` holds the model answers, ``checks`` the grade cells' checks, ``mistakes`` the
-catalogue of known mistakes, and ``manifest.toml`` the title, order and time.
+catalogue of known mistakes, ``variants`` other right answers that must get full marks, and
+``manifest.toml`` the title, order and time.
 """

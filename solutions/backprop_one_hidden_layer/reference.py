@@ -25,6 +25,7 @@ import numpy as np
 
 __all__ = [
     "ACTIVATIONS",
+    "ALPHA",
     "LEAKY_ALPHA",
     "backward_propagation",
     "compute_cost",
@@ -41,6 +42,7 @@ __all__ = [
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "leaky_relu")
 LEAKY_ALPHA = 0.01
+ALPHA = LEAKY_ALPHA  # the notebook's name for it (its set-up cell), which learner code uses
 COST_CLIP = 1e-15  # A2 is clipped to [COST_CLIP, 1 - COST_CLIP] before the logarithms
 PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
 
