@@ -235,23 +235,25 @@ def test_the_locks_setuptools_can_build_the_project():
 # --- Hash-checking mode: a substituted wheel is refused ---------------------------------------
 
 
+def make(*args):
+    """Run make on the Makefile; the flags of a make that runs pytest (`make test`) stay out."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout
+
+
 def make_variable(name, **overrides):
     """The value of a variable of the Makefile, as make expands it."""
     settings = [f"{key}={value}" for key, value in overrides.items()]
-    result = subprocess.run(
-        ["make", "-s", "--no-print-directory", "--eval", "print-%: ; @: $(info $($*))",
-         f"print-{name}", *settings],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )
-    return result.stdout.strip()
+    return make("-s", "--eval", "print-%: ; @: $(info $($*))", f"print-{name}", *settings).strip()
 
 
 def test_make_setup_installs_the_lock_with_the_hash_checking_commands():
     # The dry run prints the recipe as make would run it: both branches of the installer choice.
-    dry = subprocess.run(
-        ["make", "-n", "-B", "--no-print-directory", "setup"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    ).stdout
+    dry = make("-n", "-B", "setup")
     uv_sync, pip_sync = make_variable("UV_SYNC"), make_variable("PIP_SYNC")
     assert "--require-hashes" in uv_sync and "--require-hashes" in pip_sync
     assert f"{uv_sync} {LOCK.name}" in dry
