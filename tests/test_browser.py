@@ -326,7 +326,7 @@ def test_make_lab_serves_the_course_root_and_opens_the_learners_notebook_without
     # `make lab` runs in a copy of the course (its files, with their times, so the copy's
     # `make setup` is up to date; .venv is this one), so nothing it does can touch the checkout.
     course = tmp_path_factory.mktemp("make-lab-course")
-    for name in ("Makefile", "requirements.txt", "requirements-sandbox.txt", "pyproject.toml",
+    for name in ("Makefile", "requirements.txt", "requirements-lock.txt", "pyproject.toml",
                  "nbgrader_config.py"):
         shutil.copy2(bs.REPO / name, course / name)
     for folder in ("source", "release"):

