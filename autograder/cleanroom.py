@@ -56,16 +56,15 @@ from autograder.isolation.usage import GraderFailure, backstop, learners
 # machine stretches none of these limits: each call may run CALL_SECONDS and each cell
 # CELL_SECONDS, the kernel's own per-cell limit (notebook_caps sets both to the kernel's
 # --timeout: never tighter than the kernel); all cells together CELLS_SECONDS, after which each
-# further cell gets SHORT_CELL_SECONDS (enough to define a function). The whole run may take
-# TIMEOUT_SECONDS, RUN_SECONDS_PER_CELL_SECOND x the cell limit: a bound no learner code can
-# lift. Its wall clock is only a backstop, usage.backstop(TIMEOUT_SECONDS), and RLIMIT_CPU a last
-# resort a little beyond it. An honest notebook takes well under a second.
+# further cell gets SHORT_CELL_SECONDS (enough to define a function). An honest run, however slow
+# its exploration, thus ends well within TIMEOUT_SECONDS, the bound on the whole run that no
+# learner code can lift (an honest notebook takes well under a second). Its wall clock is only a
+# backstop, usage.backstop(TIMEOUT_SECONDS), and RLIMIT_CPU a last resort a little beyond it.
 CALL_SECONDS = cleanroom_harness.CALL_SECONDS
 CELL_SECONDS = cleanroom_harness.CELL_SECONDS
 CELLS_SECONDS = cleanroom_harness.CELLS_SECONDS
 SHORT_CELL_SECONDS = cleanroom_harness.SHORT_CELL_SECONDS
-RUN_SECONDS_PER_CELL_SECOND = 30  # the whole run: as long as 30 cells that use their limit
-TIMEOUT_SECONDS = RUN_SECONDS_PER_CELL_SECOND * CELL_SECONDS  # the whole run, 300 s
+TIMEOUT_SECONDS = 60.0  # whole clean-room run of one submission
 CPU_MARGIN_SECONDS = 30  # RLIMIT_CPU beyond the whole run's limit: that limit stops it first
 CLEANROOM_LIMITS = Limits(
     cpu_seconds=int(TIMEOUT_SECONDS) + CPU_MARGIN_SECONDS,
@@ -594,9 +593,9 @@ def notebook_caps(notebook: nbformat.NotebookNode, checks: Mapping, *,
 
     ``checks`` is the assignment's table; ``seed`` draws the inputs (see :func:`check_rng`);
     ``catalogue`` names known mistakes; ``skip`` are the release's display cells.
-    ``cell_seconds`` is how long a cell, and each call, may compute: the kernel's per-cell
-    limit, so that a cell or a call which finished in the kernel finishes here too. The cells'
-    budget and the bound on the whole run grow with it.
+    ``cell_seconds`` is how long a cell, and each call, may run: the kernel's per-cell limit,
+    so that a cell or a call which finished in the kernel finishes here too. The cells' budget
+    and the bound on the whole run grow with it.
 
     Needs the sandbox (raises RuntimeError where it cannot start: do not pass this hook then).
     """
@@ -611,9 +610,14 @@ def notebook_caps(notebook: nbformat.NotebookNode, checks: Mapping, *,
     grade_ids = {grade_id for grade_id in graded if grade_id in checks}
     if not grade_ids:
         return {}  # nothing here the clean room knows how to re-check
+    cells_seconds = max(CELLS_SECONDS, 2 * cell_seconds)
     limits = {"call_seconds": cell_seconds, "cell_seconds": cell_seconds,
-              "cells_seconds": max(CELLS_SECONDS, 2 * cell_seconds)}
-    timeout = RUN_SECONDS_PER_CELL_SECOND * max(cell_seconds, SHORT_CELL_SECONDS)
+              "cells_seconds": cells_seconds}
+    # The whole run: room for one call of each function to use its limit (an endless loop in
+    # one function costs only that function, as in the kernel), beside the cells' budget.
+    functions = {checks[g].function for g in grade_ids}
+    timeout = (TIMEOUT_SECONDS + (cells_seconds - CELLS_SECONDS)
+               + len(functions) * cell_seconds)
     cpu = dataclasses.replace(CLEANROOM_LIMITS,
                               cpu_seconds=math.ceil(timeout) + CPU_MARGIN_SECONDS)
     outcomes = cleanroom_scores(notebook, {g: checks[g] for g in checks if g in grade_ids},
