@@ -75,6 +75,37 @@ def _snapshot(result, out: Path) -> dict:
     return {"grades.csv": (out / "grades.csv").read_text(), "mistakes": named}
 
 
+def _class(assignment) -> tuple[dict, dict[str, str]]:
+    """Three notebooks, to stay within a minute or two: the model answers, an honest variant
+    (where the assignment has one), and a known mistake of the manifest's, or else the last
+    functions that no other answer uses, left unanswered. Returns the notebooks, and for each
+    wrong one the function that must lose points (and no other)."""
+    from autograder.notebook import Assignment
+    from autograder.submissions import correct_answers, make_submission
+
+    correct = correct_answers(assignment.source)
+
+    def notebook(answers):
+        return make_submission(answers, release=assignment.release)
+
+    notebooks = {"correct": notebook(correct)}
+    for name, (_, answers) in list(demo._honest_variants(assignment).items())[:1]:
+        notebooks[name] = notebook({**correct, **answers})
+    wrong = {}
+    for entry in demo._shown_mistakes(assignment)[:3 - len(notebooks)]:
+        notebooks[entry.key] = notebook({**correct, entry.function: entry.code})
+        wrong[entry.key] = entry.function
+    functions = Assignment.load(assignment.source, assignment.release).functions
+    for function in reversed(functions):
+        if len(notebooks) == 3:
+            break
+        if not any(function in body for name, body in correct.items() if name != function):
+            key = f"unanswered.{function}"
+            notebooks[key] = notebook({k: v for k, v in correct.items() if k != function})
+            wrong[key] = function
+    return notebooks, wrong
+
+
 def test_the_same_class_gets_the_same_expected_grades_while_every_core_is_busy(
         assignment, tmp_path, monkeypatch):
     from autograder.notebook import Assignment
@@ -82,15 +113,9 @@ def test_the_same_class_gets_the_same_expected_grades_while_every_core_is_busy(
     from autograder.submissions import write_class
 
     monkeypatch.setenv("PATH", f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}")
-    # Three of the demo's class, to stay within a minute or two: the model answers, an honest
-    # variant (or a second mistake), and a known mistake of the manifest's.
-    mistakes = {entry.key: entry for entry in assignment.catalogue()}
-    honest = [s for s in demo.demo_class(assignment)[1:] if s.student_id not in mistakes
-              and s.student_id not in ("not_json", "untouched")]
-    wrong = [s for s in demo.demo_class(assignment) if s.student_id in mistakes]
-    students = [demo.demo_class(assignment)[0], *(honest[:1] + wrong)[:2]]
+    notebooks, wrong = _class(assignment)
     subs, out = tmp_path / "subs", tmp_path / "out"
-    write_class(subs, {s.student_id: s.build() for s in students}, assignment=assignment.name)
+    write_class(subs, notebooks, assignment=assignment.name)
 
     runs = []
     with Busy(CORES):  # every core busy, and twice as many notebooks at once as cores
@@ -103,16 +128,13 @@ def test_the_same_class_gets_the_same_expected_grades_while_every_core_is_busy(
     cells = Assignment.load(assignment.source, assignment.release).grade_cells
     functions = {cell.grade_id: cell.function for cell in cells}
     most = {cell.grade_id: cell.points for cell in cells}
-    rows = {row.student_id: row for row in result.rows}
-    for student in students:
-        row = rows[student.student_id]
+    for row in result.rows:
         lost = [g for g, points in row.points.items() if points < most[g]]
-        if student.student_id in mistakes:  # loses points in its function's cells only
-            entry = mistakes[student.student_id]
-            assert lost and {functions[g] for g in lost} == {entry.function}, (row.status, lost)
-        else:  # the model answers and every honest variant: full marks, nothing to report
+        if row.student_id in wrong:  # loses points in its function's cells, and only there
+            assert lost and {functions[g] for g in lost} == {wrong[row.student_id]}, (
+                row.status, lost)
+        else:  # the model answers and the honest variant: full marks, nothing to report
             assert (row.score, row.status) == (row.max_score, "graded"), lost
-
 
 
 # --- the kernel's limits -------------------------------------------------------------------------
