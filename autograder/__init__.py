@@ -12,16 +12,24 @@ import threading
 if "rfc3987_syntax" not in sys.modules:
     sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
 
-# CPython 3.11's AST constructor keeps its recursion depth in state shared by the threads that
-# grade side by side, and now and then raises "SystemError: AST constructor recursion depth
-# mismatch" (python/cpython#106905) when two of them parse at once (seen: 1 notebook in 168).
-# Parsing is a few milliseconds a notebook: this process parses one source at a time.
-if sys.version_info < (3, 12) and not getattr(ast.parse, "one_at_a_time", False):
-    _parse, _parsing = ast.parse, threading.Lock()
 
-    def _parse_one_at_a_time(*args, **kwargs):
-        with _parsing:
-            return _parse(*args, **kwargs)
+def _one_syntax_tree_at_a_time() -> None:
+    """Python 3.11.0-3.11.7 and 3.12.0-3.12.1 count the depth of the syntax tree being built in
+    state that every thread shares: two threads parsing at once (the grading threads repair and
+    read notebooks) can make either raise "SystemError: AST constructor recursion depth
+    mismatch" (CPython gh-106905, fixed in 3.11.8 and 3.12.2). There, ast.parse (and
+    ast.literal_eval, which calls it) builds one tree at a time in this process."""
+    import functools
 
-    _parse_one_at_a_time.one_at_a_time = True
-    ast.parse = _parse_one_at_a_time
+    parse, lock = ast.parse, threading.RLock()
+
+    @functools.wraps(parse)
+    def one_at_a_time(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    ast.parse = one_at_a_time
+
+
+if (3, 11) <= sys.version_info[:3] < (3, 11, 8) or (3, 12) <= sys.version_info[:3] < (3, 12, 2):
+    _one_syntax_tree_at_a_time()

@@ -49,24 +49,31 @@ import numpy as np
 
 from autograder.isolation import cleanroom_harness
 from autograder.isolation.sandbox import Limits, run_sandboxed
+from autograder.isolation.usage import GraderFailure, backstop, learners
 
+# Time, in seconds of the process's own time: its CPU time plus the time it slept by itself, never
+# the time it waited for a CPU that other processes held (autograder.isolation.usage), so a busy
+# machine stretches none of these limits: each call may run CALL_SECONDS and each cell
+# CELL_SECONDS, the kernel's own per-cell limit (notebook_caps sets both to the kernel's
+# --timeout: never tighter than the kernel); all cells together CELLS_SECONDS, after which each
+# further cell gets SHORT_CELL_SECONDS (enough to define a function). An honest run, however slow
+# its exploration, thus ends well within TIMEOUT_SECONDS, the bound on the whole run that no
+# learner code can lift (an honest notebook takes well under a second). Its wall clock is only a
+# backstop, usage.backstop(TIMEOUT_SECONDS), and RLIMIT_CPU a last resort a little beyond it.
+CALL_SECONDS = cleanroom_harness.CALL_SECONDS
+CELL_SECONDS = cleanroom_harness.CELL_SECONDS
+CELLS_SECONDS = cleanroom_harness.CELLS_SECONDS
+SHORT_CELL_SECONDS = cleanroom_harness.SHORT_CELL_SECONDS
+TIMEOUT_SECONDS = 60.0  # whole clean-room run of one submission
+CPU_MARGIN_SECONDS = 30  # RLIMIT_CPU beyond the whole run's limit: that limit stops it first
 CLEANROOM_LIMITS = Limits(
-    cpu_seconds=60,  # as long as the whole run may take (TIMEOUT_SECONDS)
+    cpu_seconds=int(TIMEOUT_SECONDS) + CPU_MARGIN_SECONDS,
     memory_bytes=1 << 30,  # numpy maps ~0.4 GB of address space; leaves ~0.6 GB for the learner
     processes=4,  # the harness is single-threaded; bounds a fork bomb's memory at 4 GB
     file_bytes=16 << 20,
     open_files=64,
     tmpfs_bytes=16 << 20,
 )
-# Time: each cell may run CELL_SECONDS (the kernel's default per-cell timeout), all cells together
-# CELLS_SECONDS, after which each further cell gets SHORT_CELL_SECONDS (enough to define a
-# function); each call 2 s (cleanroom_harness.CALL_SECONDS). An honest run, however slow its
-# exploration, thus ends well within TIMEOUT_SECONDS, the bound on the whole run that no learner
-# code can lift (an honest notebook takes well under a second).
-CELL_SECONDS = cleanroom_harness.CELL_SECONDS
-CELLS_SECONDS = cleanroom_harness.CELLS_SECONDS
-SHORT_CELL_SECONDS = cleanroom_harness.SHORT_CELL_SECONDS
-TIMEOUT_SECONDS = 60.0  # whole clean-room run of one submission
 MAX_RESULT_BYTES = 32 << 20  # all frames written back; the largest honest result is a few KB
 INSIDE = "/cleanroom"  # where the learner's code, the calls and the harness appear in the sandbox
 
@@ -327,7 +334,8 @@ def _plain_array(array) -> np.ndarray:
 
 @dataclass
 class RoomRun:
-    """What one clean-room run gave back: results by call index, and why it stopped early."""
+    """What one clean-room run gave back: results by call index, and why it stopped early (the
+    learner's doing; the grader's own failures raise GraderFailure instead)."""
 
     results: dict
     stopped: str = ""  # '' when every call was answered; else a learner-facing reason
@@ -348,8 +356,14 @@ def run_calls(
 
     ``steps`` is the program (see :mod:`isolation.cleanroom_harness`): cells and, where the
     test cells stand, ranges of ``calls``. Without it, the ``sources`` run as cells 1, 2, ...
-    and then every call is made. ``cell_limits`` overrides the harness's time limits for cells
-    (``cell_seconds``, ``cells_seconds``, ``short_cell_seconds``).
+    and then every call is made. ``cell_limits`` overrides the harness's time limits
+    (``call_seconds``, ``cell_seconds``, ``cells_seconds``, ``short_cell_seconds``,
+    in seconds of own time). The whole run may take ``timeout`` seconds of its own time, and
+    ``limits.cpu_seconds`` of CPU time (RLIMIT_CPU); its wall clock, ``backstop(timeout)``, is
+    only a backstop. A run stopped by its own time or its CPU time is the learner's doing
+    (``stopped``); one stopped by the backstop first was kept waiting for a CPU, and
+    GraderFailure is raised. So it is when the process ended before it ran any of the
+    learner's code.
 
     The process is forked from the warm zygote (:func:`isolation.forkserver.run_script`: numpy is
     already imported, and the reference package is hidden); if the zygote cannot be used, a
@@ -386,16 +400,18 @@ def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool) 
         if forked:
             run = forkserver.run_script(
                 f"{INSIDE}/harness.py", [INSIDE], folder=folder, inside=INSIDE,
-                timeout=timeout, limits=limits, max_output=MAX_RESULT_BYTES,
+                timeout=backstop(timeout), limits=limits, max_output=MAX_RESULT_BYTES,
+                own_limit=timeout,
             )
         else:
             run = run_sandboxed(
                 [sys.executable, "-I", f"{INSIDE}/harness.py", INSIDE],
-                timeout=timeout,
+                timeout=backstop(timeout),
                 max_output=MAX_RESULT_BYTES,
                 scratch=None,
                 ro_binds=[(folder, INSIDE)],
                 limits=limits,
+                own_limit=timeout,
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -407,9 +423,20 @@ def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool) 
             where = (f" after cell {progress.cell}, while a test cell's calls were made"
                      if progress.answered_since else f" in cell {progress.cell}")
         if run.timed_out:
-            stopped = f"your code was still running after {timeout:g} s{where}"
+            if run.usage is None or not learners(run.usage, timeout):
+                raise GraderFailure(
+                    f"the machine was too busy: the clean room had not finished after "
+                    f"{run.seconds:.0f} s" + (f", having had {run.usage.cpu:.1f} s of CPU"
+                                              if run.usage is not None else ""))
+            stopped = f"your code ran longer than {timeout:g} s in all{where}"
         elif run.output_exceeded:
             stopped = f"your code wrote too much output{where}"
+        elif not run.stdout:  # not even the first frame: no learner code had run yet
+            raise GraderFailure(f"the clean room's process ended before it ran anything "
+                                f"(exit status {run.returncode})")
+        elif run.usage is not None and run.usage.cpu >= limits.cpu_seconds - 1:
+            stopped = (f"your code used up the {limits.cpu_seconds} s of computing time the "
+                       f"whole re-check may take{where}")
         else:
             stopped = f"your code ended the process (exit status {run.returncode}){where}"
     return RoomRun(results, stopped, run.seconds, progress.errors)
@@ -475,17 +502,11 @@ def cleanroom_scores(
     steps += [{"calls": calls} for calls in ranges.values()]
     while steps and "cell" in steps[-1]:
         steps.pop()  # cells after the last test cell cannot change an answer: not run
+    # A busy machine cannot stop an honest run: its limits count CPU time, and a wall-clock
+    # backstop that passes while the machine kept it waiting raises GraderFailure (the
+    # submission is graded again), so a run that stopped early is the learner's doing.
     run = run_calls([], all_calls, timeout=timeout, limits=limits, steps=steps,
                     cell_limits=cell_limits)
-    if run.stopped:
-        # A busy machine can stop an honest run (its wall clock ran out while other processes
-        # had the cores; seen in CI). One more try with the same calls; the run that answered
-        # more of them is judged. Nothing is gained by stopping on purpose: every answer is
-        # still judged outside, and a run that hangs again only costs its time once more.
-        again = run_calls([], all_calls, timeout=timeout, limits=limits, steps=steps,
-                          cell_limits=cell_limits)
-        if len(again.results) > len(run.results):
-            run = again
 
     outcomes: dict[str, Outcome] = {}
     start = 0
@@ -616,9 +637,9 @@ def notebook_caps(notebook: nbformat.NotebookNode, checks: Mapping, *,
 
     ``checks`` is the assignment's table; ``seed`` draws the inputs (see :func:`check_rng`);
     ``catalogue`` names known mistakes; ``skip`` are the release's display cells.
-    ``cell_seconds`` is how long a cell may run: the kernel's per-cell timeout, so that a cell
-    which finished in the kernel finishes here too. The cells' budget and the bound on the whole
-    run grow with it.
+    ``cell_seconds`` is how long a cell, and each call, may run: the kernel's per-cell limit,
+    so that a cell or a call which finished in the kernel finishes here too. The cells' budget
+    and the bound on the whole run grow with it.
 
     Needs the sandbox (raises RuntimeError where it cannot start: do not pass this hook then).
     """
@@ -634,10 +655,15 @@ def notebook_caps(notebook: nbformat.NotebookNode, checks: Mapping, *,
     if not grade_ids:
         return Found()  # nothing here the clean room knows how to re-check
     cells_seconds = max(CELLS_SECONDS, 2 * cell_seconds)
-    limits = {"cell_seconds": cell_seconds, "cells_seconds": cells_seconds}
-    timeout = TIMEOUT_SECONDS + (cell_seconds - CELL_SECONDS) + (cells_seconds - CELLS_SECONDS)
-    cpu = dataclasses.replace(CLEANROOM_LIMITS, cpu_seconds=max(CLEANROOM_LIMITS.cpu_seconds,
-                                                                 math.ceil(timeout)))
+    limits = {"call_seconds": cell_seconds, "cell_seconds": cell_seconds,
+              "cells_seconds": cells_seconds}
+    # The whole run: room for one call of each function to use its limit (an endless loop in
+    # one function costs only that function, as in the kernel), beside the cells' budget.
+    functions = {checks[g].function for g in grade_ids}
+    timeout = (TIMEOUT_SECONDS + (cells_seconds - CELLS_SECONDS)
+               + len(functions) * cell_seconds)
+    cpu = dataclasses.replace(CLEANROOM_LIMITS,
+                              cpu_seconds=math.ceil(timeout) + CPU_MARGIN_SECONDS)
     outcomes = cleanroom_scores(notebook, {g: checks[g] for g in checks if g in grade_ids},
                                 seed=seed, catalogue=catalogue, timeout=timeout, limits=cpu,
                                 cell_limits=limits, skip=skip)

@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--jobs", type=int, default=None,
                    help=f"notebooks run at once (default: CPU count, here {os.cpu_count()})")
     g.add_argument("--timeout", type=float, default=10.0,
-                   help="seconds a cell may run before it is stopped (default: 10)")
+                   help="seconds a cell may run before it is stopped, counting its CPU time "
+                        "and sleep, not time spent waiting for a busy machine (default: 10)")
     g.add_argument("--unsafe", action="store_true",
                    help="run learner code even where the sandbox cannot start")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -2,15 +2,22 @@
 
 Built on nbclient, but not nbgrader's Execute preprocessor, because grading needs more:
 
-- A per-cell timeout that interrupts the kernel. Once a cell of a function times out, later
-  cells of that same function fail without running ("not run: f_derivative timed out in
-  cell 12"), so one endless loop costs one timeout, not one per test; other functions' cells
-  still run. A cell belongs to the function whose solution-cell grade_id is the longest prefix
-  of the cell's grade_id. An ungraded cell ("try it", a plot) that names a function which has
-  timed out is skipped as well.
+- A per-cell time limit that interrupts the kernel. It counts the kernel's own time, read from
+  the host's /proc (:mod:`isolation.usage`): its CPU time plus the time it slept by itself,
+  never the time it waited for a CPU that other processes held, so a busy machine cannot make
+  a cell time out. A wall clock of ten times the limit is only a backstop: if it passes first,
+  the machine kept the kernel waiting, and grading fails with GraderFailure, to be retried.
+  Once a cell of a function times out, later cells of that same function fail without running
+  ("not run: f_derivative timed out in cell 12"), so one endless loop costs one timeout, not
+  one per test; other functions' cells still run. A cell belongs to the function whose
+  solution-cell grade_id is the longest prefix of the cell's grade_id. An ungraded cell ("try
+  it", a plot) that names a function which has timed out is skipped as well.
 - Kernel death (os._exit, a crash, a kill) is detected; sys.exit / exit() end the notebook
   too. The cell where it happened fails and no later cell runs or earns points.
-- A kernel that does not stop when interrupted is killed, and is treated like a dead kernel.
+- A kernel that does not stop when interrupted (it goes on for ``interrupt_grace`` seconds of
+  its own time) is killed, and is treated like a dead kernel.
+- A kernel that cannot start, or that dies because the grader's own zygote went away, is the
+  grader's failure (GraderFailure), never the learner's.
 - A small guard run in the kernel before the notebook caps what print() sends per cell, so
   printing gigabytes costs little. Output limits also apply in this process while the output
   arrives: text per cell, size and number of display outputs
@@ -30,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
 import re
 import subprocess
@@ -39,6 +45,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from nbclient import NotebookClient
@@ -46,6 +53,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
+
+from .isolation.usage import GraderFailure, Usage, Watch, backstop, learners
 
 KernelManagerFactory = Callable[[], KernelManager]
 
@@ -59,8 +68,8 @@ KERNEL_DIED = "KernelDied"
 class Limits:
     """How long a cell may run and how much output it may keep."""
 
-    timeout: float = 10.0  # seconds per cell before the kernel is interrupted
-    interrupt_grace: float = 5.0  # seconds an interrupted kernel has to stop before it is killed
+    timeout: float = 10.0  # seconds of the kernel's own time per cell before it is interrupted
+    interrupt_grace: float = 5.0  # of its own time an interrupted kernel has to stop, or is killed
     max_text_chars: int = 10_000  # stdout + stderr text kept per cell
     max_display_bytes: int = 100_000  # a rich output (a PNG in base64...) above this is removed
     max_outputs: int = 20  # display outputs kept per cell
@@ -234,19 +243,23 @@ def limit_outputs(cell: NotebookNode, limits: Limits) -> None:
 # ------------------------------------------------------------------------------------------
 
 
+POLL = 0.1  # seconds between two looks at the kernel while a cell runs
+
+
 class _GradingClient(NotebookClient):
-    """nbclient with output limits, a timeout flag, and a liveness check by process."""
+    """nbclient with output limits, time limits on the kernel's own time, and a liveness check
+    by process."""
 
     def __init__(self, nb: NotebookNode, km: KernelManager, limits: Limits):
         super().__init__(
             nb,
             km=km,
-            timeout=max(1, math.ceil(limits.timeout)),  # nbclient counts whole seconds
+            # nbclient's own wall-clock limits are not used: _async_poll_for_reply keeps time.
+            timeout=None,
             interrupt_on_timeout=True,
             # Returned at once when a cell times out; the kernel is interrupted and then has
-            # `iopub_timeout` seconds to go idle, otherwise CellTimeoutError is raised.
+            # `interrupt_grace` seconds of its own time to go idle, or CellTimeoutError is raised.
             error_on_timeout={"ename": TIMEOUT, "evalue": "", "traceback": []},
-            iopub_timeout=limits.interrupt_grace,
             raise_on_iopub_timeout=True,
             allow_errors=True,
             record_timing=False,
@@ -257,7 +270,10 @@ class _GradingClient(NotebookClient):
         )
         self.limits = limits
         self.cell_timed_out = False
+        self.timeout_message = ""  # why the last cell that timed out was stopped
         self.exit_requested = False
+        self.watch: Watch | None = None  # the kernel's process on this host, once known
+        self._last: Usage | None = None
         self._budgets: dict[int, _Budget] = {}
 
     async def async_start_new_kernel_client(self):
@@ -283,6 +299,81 @@ class _GradingClient(NotebookClient):
         self.cell_timed_out = True
         return await super()._async_handle_timeout(timeout, cell)
 
+    def sample(self) -> Usage:
+        """The kernel's counters now. Where its process cannot be read (a kernel that is not a
+        process of this host), its CPU time is taken to be the wall clock: the limits are then
+        wall-clock limits."""
+        now = time.monotonic()
+        found = self.watch.look() if self.watch is not None else None
+        if found is not None:
+            self._last = found
+            return found
+        if self._last is not None:  # it has just gone: the liveness check will say so
+            return Usage(now, self._last.cpu, self._last.slept)
+        return Usage(now, now, None)
+
+    def over(self, step: Usage, limit: float) -> str:
+        """'' while a running cell is within ``limit``; the learner-facing reason once its own
+        time reached it; GraderFailure when the wall-clock backstop passed first, the kernel
+        having been kept waiting for a CPU (isolation.usage)."""
+        if learners(step, limit):
+            return f"this cell ran longer than {limit:g} s and was stopped"
+        if step.wall < backstop(limit):
+            return ""
+        raise GraderFailure(f"the machine was too busy to run a cell: its kernel got "
+                            f"{step.cpu:.1f} s of CPU in {step.wall:.0f} s")
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
+                                    task_poll_kernel_alive):
+        """nbclient's, with the time limit on the kernel's own time (``Limits.timeout``), and
+        the wait for the cell's last output on what the kernel does meanwhile
+        (``Limits.interrupt_grace``): wall clocks are only backstops (isolation.usage)."""
+        try:
+            start, reply = self.sample(), None
+            while reply is None:
+                try:
+                    msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=POLL))
+                except Empty:
+                    await self._async_check_alive()
+                    reason = self.over(self.sample().since(start), self.limits.timeout)
+                    if reason:
+                        self.timeout_message = reason
+                        reply = await self._async_handle_timeout(self.limits.timeout, cell)
+                        reply["parent_header"] = {"msg_id": msg_id}
+                    continue
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    reply = msg
+            await self._until_idle(task_poll_output_msg, cell, self.cell_timed_out)
+            return reply
+        finally:
+            task_poll_kernel_alive.cancel()
+
+    async def _until_idle(self, outputs: asyncio.Future, cell, interrupted: bool) -> None:
+        """Wait for the cell's outputs to end (the kernel going idle). CellTimeoutError when the
+        kernel computes for ``interrupt_grace`` seconds meanwhile (it ignored the interrupt, or
+        a thread of the learner's goes on), or, interrupted, it is still not done at the
+        backstop having slept that long; GraderFailure when the backstop passes otherwise.
+        (A kernel that is done sleeps too, while its last message is on its way: so sleeping
+        counts only at the backstop.)"""
+        grace = self.limits.interrupt_grace
+        start = self.sample()
+        while True:
+            done, _ = await asyncio.wait({outputs}, timeout=POLL)
+            if done:
+                outputs.result()
+                return
+            await self._async_check_alive()
+            step = self.sample().since(start)
+            waited = step.wall >= backstop(grace)
+            if step.cpu >= grace or (waited and interrupted and learners(step, grace)):
+                outputs.cancel()
+                raise CellTimeoutError.error_from_timeout_and_cell(
+                    "Timeout waiting for IOPub output", grace, cell)
+            if waited:
+                outputs.cancel()
+                raise GraderFailure(f"the kernel's last output of a cell did not arrive within "
+                                    f"{step.wall:.0f} s")
+
     async def _async_check_alive(self) -> None:
         # Ask the process, not the heartbeat: on a loaded machine a late heartbeat is not death.
         if not await ensure_async(self.km.is_alive()):
@@ -302,10 +393,42 @@ class _GradingClient(NotebookClient):
         return out
 
 
+def learner_pid(km) -> int | None:
+    """The host pid of the process that runs the learner's code in ``km``'s kernel: the kernel
+    manager's own ``learner_pid()`` (sandboxed kernels), else the process it started; None
+    where there is no such process on this host."""
+    finder = getattr(km, "learner_pid", None)
+    if callable(finder):
+        return finder()
+    provisioner = getattr(km, "provisioner", None)
+    pid = getattr(provisioner, "pid", None) or getattr(getattr(provisioner, "process", None),
+                                                      "pid", None)
+    return pid if isinstance(pid, int) else None
+
+
+def lost_by_grader(km) -> bool:
+    """Whether ``km``'s kernel went away for a reason of the grader's own (its zygote killed)."""
+    check = getattr(km, "lost_by_grader", None)
+    return bool(check()) if callable(check) else False
+
+
+async def _reply(client: _GradingClient, msg_id: str, within: float) -> dict:
+    """The shell reply to ``msg_id``; GraderFailure if the kernel gives none ``within`` s."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            msg = await ensure_async(client.kc.shell_channel.get_msg(timeout=POLL))
+        except Empty:
+            await client._async_check_alive()
+            if time.monotonic() > deadline:
+                raise GraderFailure(f"the kernel did not answer within {within:g} s") from None
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
 async def _wait_for_ready(kc, km, timeout: float) -> None:
     """Until the kernel answers kernel_info and IOPub delivers (async_start_new_kernel_client)."""
-    from queue import Empty
-
     deadline = time.monotonic() + timeout
     while True:
         kc.kernel_info()
@@ -393,11 +516,20 @@ class _Runner:
         env["NBGRADER_EXECUTION"] = "autograde"  # what nbgrader's own autograde sets
         # The kernel's own stdout/stderr (not the notebook's outputs) would garble the progress bar.
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        async with client.async_setup_kernel(cleanup_kc=True, cwd=str(self.cwd), env=env, **quiet):
-            guard = OUTPUT_GUARD.replace("{limit}", str(self.limits.max_text_chars // 2))
-            msg_id = client.kc.execute(guard, silent=True, store_history=False)
-            await client.async_wait_for_reply(msg_id)
-            await self._cells(client, result)
+        try:
+            async with client.async_setup_kernel(cleanup_kc=True, cwd=str(self.cwd), env=env,
+                                                 **quiet):
+                pid = await asyncio.to_thread(learner_pid, client.km)
+                client.watch = Watch(pid) if pid is not None else None
+                guard = OUTPUT_GUARD.replace("{limit}", str(self.limits.max_text_chars // 2))
+                await _reply(client, client.kc.execute(guard, silent=True, store_history=False),
+                             backstop(self.limits.timeout))
+                await self._cells(client, result)
+        except (Cancelled, GraderFailure):
+            raise
+        except Exception as error:  # the kernel did not start, or nbclient failed: not the learner
+            raise GraderFailure(f"the kernel failed: {type(error).__name__}: "
+                                f"{str(error).strip()[:200]}") from error
         result.seconds = time.monotonic() - started
         return result
 
@@ -424,9 +556,13 @@ class _Runner:
                 self._fail(cell, NOT_RUN, f"not run: {first} timed out in cell {blocked[first]}")
                 continue
             client.cell_timed_out = False
+            client.timeout_message = ""
             try:
                 await client.async_execute_cell(cell, index)
             except DeadKernelError:
+                if lost_by_grader(client.km):
+                    raise GraderFailure("the kernel was stopped when the grader's zygote, from "
+                                        "which it was forked, was restarted") from None
                 result.stopped = f"kernel died in cell {number}"
                 self._fail(cell, KERNEL_DIED, "the kernel died while this cell ran (for "
                                               "example os._exit, a crash, or too much memory)")
@@ -435,7 +571,7 @@ class _Runner:
                 # Interrupted after the timeout but it did not stop: kill it, like a death.
                 result.timed_out.append((number, function))
                 result.stopped = f"kernel stopped responding in cell {number}"
-                self._fail(cell, TIMEOUT, self._timeout_message())
+                self._fail(cell, TIMEOUT, client.timeout_message or self._timeout_message())
                 await ensure_async(client.km.shutdown_kernel(now=True))
                 continue
             limit_outputs(cell, self.limits)
@@ -444,7 +580,8 @@ class _Runner:
                 if function:
                     blocked[function] = number
                 kept = [o for o in cell.outputs if o.output_type != "error"]
-                cell.outputs = [*kept, error_output(TIMEOUT, self._timeout_message())]
+                cell.outputs = [*kept, error_output(TIMEOUT, client.timeout_message
+                                                    or self._timeout_message())]
             elif client.exit_requested or any(
                 o.output_type == "error" and o.get("ename") == "SystemExit" for o in cell.outputs
             ):

@@ -28,6 +28,7 @@ from . import course as courses
 from .cleanroom import display_cells
 from .execute import Limits, execute
 from .gradebook import autograde
+from .isolation.usage import GraderFailure
 from .messages import Mistakes, outcomes
 from .notebook import Assignment, NotANotebook, first_line, parse_notebook
 from .repair import NotGradable, Release, repair
@@ -208,9 +209,20 @@ def caps_for(a: courses.Assignment, release: Path, options: Options):
 
 def grade_submission(course: Course, work: Work, options: Options,
                      cancel: threading.Event | None = None) -> Graded:
-    """Grade one submission; never raises for anything the learner did (EnvironmentFailure
-    when the grading environment is at fault, WrongReference when this process's reference
-    package is not the course's)."""
+    """Grade one submission; never raises for anything the learner did. A failure of the
+    grader's own (GraderFailure: a sandbox that did not start, a machine too busy to run the
+    learner's code within the backstops...) is never the learner's: the submission is graded
+    again, and a second failure is raised (the student's row then says "error: ... (run again
+    to retry)"). EnvironmentFailure: the grading environment is at fault (a check that cannot
+    import or raises); WrongReference: this process's reference package is not the course's."""
+    try:
+        return _grade(course, work, options, cancel)
+    except GraderFailure:
+        return _grade(course, work, options, cancel)
+
+
+def _grade(course: Course, work: Work, options: Options,
+           cancel: threading.Event | None) -> Graded:
     k = kit(course, options)
     a = k.assignment
     ran_on = f"{socket.gethostname()}:{os.getpid()}"
@@ -225,7 +237,9 @@ def grade_submission(course: Course, work: Work, options: Options,
     except SanitizeError as error:
         return not_gradable(
             work, k, f"not gradable: nbgrader rejected the cell metadata ({error})", ran_on)
-    except (SystemError, MemoryError):  # the grading process's own trouble: retried, no grade
+    except SystemError as error:  # the interpreter's failure, not the notebook's
+        raise GraderFailure(f"{type(error).__name__}: {first_line(error)}") from error
+    except MemoryError:  # the grading process's own trouble: no grade
         raise
     except Exception as error:  # one unreadable notebook never stops the batch
         return not_gradable(

@@ -28,10 +28,15 @@ member is JSON (as uint8):
 Frames are written as each test cell's calls are answered, so a process that ends in a later
 cell (os._exit, a crash) keeps every answer given before it.
 
-Time: each cell may run ``cell_seconds``; cells together ``cells_seconds``, after which each
-further cell gets ``short_cell_seconds`` (enough to define functions, not to explore); each call
-``CALL_SECONDS``. A cell that mentions a function which ran out of time gets the short limit too.
-So slow exploration cannot use up the time the calls need.
+Time: each call may run ``call_seconds`` (the kernel's limit for the cell that makes it,
+never less); each cell ``cell_seconds``; cells together ``cells_seconds``, after which each
+further cell gets ``short_cell_seconds`` (enough to define functions, not to explore). A cell
+that mentions a function which ran out of time gets the short limit too. So slow exploration
+cannot use up the time the calls need. These limits count the process's own time, not the wall
+clock: its CPU time (ITIMER_PROF) plus the time it slept or blocked by itself, that is the wall
+clock less the time it waited for a CPU that other processes held (/proc/self/schedstat, read
+by a timer every CHECK_SECONDS). A busy machine stretches neither. The grader's wall clock on
+the whole run is only a backstop (autograder.cleanroom).
 
 None of this is trusted outside: the learner's code shares this process and may rewrite any of
 it. The grader accepts only what an ``np.load(allow_pickle=False)`` of these frames yields.
@@ -52,12 +57,13 @@ import warnings
 
 import numpy as np
 
-CALL_SECONDS = 2.0  # one call of a learner function; the lesson's functions take microseconds
-# Defaults of learner.json's "limits" (autograder.cleanroom sets them).
-CELL_SECONDS = 10.0  # one cell: the kernel's own default per-cell timeout
+# Defaults of learner.json's "limits" (autograder.cleanroom sets them), in seconds of own time.
+CALL_SECONDS = 10.0  # one call: the kernel's own default per-cell limit, never less
+CELL_SECONDS = 10.0  # one cell: the kernel's own default per-cell limit
 CELLS_SECONDS = 20.0  # all cells together, before each further cell gets SHORT_CELL_SECONDS
 SHORT_CELL_SECONDS = 1.0  # defining functions takes microseconds; exploring can wait
 REFIRE_SECONDS = 0.25  # a timeout is raised again this often until the cell or call gives up
+CHECK_SECONDS = 0.25  # how often the own time of a call or cell is looked at
 
 
 class _NoIPython:
@@ -102,27 +108,59 @@ class CallTimeout(BaseException):
     ``except Exception`` does not swallow it; it is raised again until the code gives up)."""
 
 
-_limit = {"armed": False, "seconds": 0.0}
+_limit = {"armed": False, "seconds": 0.0, "wall": 0.0, "waited": 0.0}
+_monotonic = time.monotonic  # bound once: the learner's code may replace time's functions
 
 
-def _alarm(signum, frame):
+def _waited() -> float | None:
+    """Seconds this process's main thread has waited for a CPU (None: cannot be read). Read by
+    the thread itself, so it holds every wait but none under way."""
+    try:
+        with open("/proc/self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def own_time() -> float:
+    """Seconds since the limit was armed, less those spent waiting for a CPU (all of them, where
+    the scheduler's statistics cannot be read)."""
+    elapsed = _monotonic() - _limit["wall"]
+    waited = _waited()
+    return elapsed if waited is None else elapsed - (waited - _limit["waited"])
+
+
+def _timeout():
+    return CallTimeout(f"took longer than {round(_limit['seconds'], 1):g} s")
+
+
+def _cpu_alarm(signum, frame):
     if _limit["armed"]:
-        raise CallTimeout(f"took longer than {round(_limit['seconds'], 1):g} s")
+        raise _timeout()
+
+
+def _check(signum, frame):
+    """Every CHECK_SECONDS of wall clock: code that slept or blocked for its limit is stopped
+    too; code that was only kept waiting for a CPU is not (that is the machine's doing)."""
+    if _limit["armed"] and own_time() >= _limit["seconds"]:
+        raise _timeout()
 
 
 def _arm(seconds: float) -> None:
-    _limit["seconds"] = seconds
-    _limit["armed"] = True
-    signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_SECONDS)
+    _limit.update(seconds=seconds, wall=_monotonic(), waited=_waited() or 0.0, armed=True)
+    signal.setitimer(signal.ITIMER_PROF, seconds, REFIRE_SECONDS)
+    signal.setitimer(signal.ITIMER_REAL, CHECK_SECONDS, CHECK_SECONDS)
 
 
 def _disarm() -> None:
     _limit["armed"] = False
+    signal.setitimer(signal.ITIMER_PROF, 0)
     signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def run_limited(function, seconds: float):
-    """(value, None) or (None, the exception) of ``function()`` run for at most ``seconds``."""
+    """(value, None) or (None, the exception) of ``function()`` stopped once its own time
+    reaches ``seconds``."""
     try:
         try:
             _arm(seconds)
@@ -175,8 +213,9 @@ def main(folder: str) -> None:
     with open(os.path.join(folder, "learner.json"), encoding="utf-8") as f:
         program = json.load(f)
     steps = program["steps"]
-    limits = {"cell_seconds": CELL_SECONDS, "cells_seconds": CELLS_SECONDS,
-              "short_cell_seconds": SHORT_CELL_SECONDS, **program.get("limits", {})}
+    limits = {"call_seconds": CALL_SECONDS, "cell_seconds": CELL_SECONDS,
+              "cells_seconds": CELLS_SECONDS, "short_cell_seconds": SHORT_CELL_SECONDS,
+              **program.get("limits", {})}
     arrays = np.load(os.path.join(folder, "calls.npz"), allow_pickle=False)
     plan = json.loads(bytes(arrays["plan"]).decode())
     arrays = {key: arrays[key] for key in arrays.files}
@@ -188,7 +227,8 @@ def main(folder: str) -> None:
     os.dup2(devnull, 2)
     warnings.simplefilter("ignore")
     np.seterr(all="ignore")
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _cpu_alarm)
+    signal.signal(signal.SIGALRM, _check)
 
     install_lazy_modules()
     namespace = {"__name__": "__main__", "get_ipython": _NoIPython, "display": _display}
@@ -204,10 +244,9 @@ def main(folder: str) -> None:
                           max(float(limits["short_cell_seconds"]), cells_left))
             if timed_out & _words(step["source"]):
                 seconds = min(seconds, float(limits["short_cell_seconds"]))
-            started = time.monotonic()
             _, exc = run_limited(lambda step=step: exec(
                 compile(step["source"], f"<cell {step['cell']}>", "exec"), namespace), seconds)
-            cells_left -= time.monotonic() - started
+            cells_left -= own_time()
             if exc is not None:  # it ends this cell only; said, in case a test fails for it
                 what = (f"ran longer than {round(seconds, 1):g} s and was stopped"
                         if isinstance(exc, CallTimeout) else f"raised {_error_text(exc)}")
@@ -215,8 +254,9 @@ def main(folder: str) -> None:
                 out.flush()
             continue
         first, stop = step["calls"]
+        seconds = float(limits["call_seconds"])
         for index in range(first, stop):
-            out.write(_call(index, plan[index], arrays, namespace, timed_out, wire))
+            out.write(_call(index, plan[index], arrays, namespace, timed_out, wire, seconds))
             out.flush()
 
 
@@ -236,8 +276,9 @@ def _stand_in(given):
     return lambda *args, **kwargs: _copy(given)
 
 
-def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set, wire) -> bytes:
-    """Make one call (stand-ins bound around it) and return its frame."""
+def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set, wire,
+          seconds: float = CALL_SECONDS) -> bytes:
+    """Make one call (stand-ins bound around it, ``seconds`` allowed) and return its frame."""
     args = tuple(_copy(wire.from_arrays(spec, arrays)) for spec in call["args"])
     kwargs = {key: _copy(wire.from_arrays(spec, arrays))
               for key, spec in call["kwargs"].items()}
@@ -248,13 +289,13 @@ def _call(index: int, call: dict, arrays, namespace: dict, timed_out: set, wire)
     if not callable(function):
         error = f"NameError: name {call['function']!r} is not defined"
     elif call["function"] in timed_out:
-        error = f"CallTimeout: not run, an earlier call took longer than {CALL_SECONDS:g} s"
+        error = f"CallTimeout: not run, an earlier call took longer than {seconds:g} s"
     else:
         saved = {name: namespace.get(name, _MISSING) for name in stand_ins}
         try:
             for name, given in stand_ins.items():
                 namespace[name] = _stand_in(given)
-            value, exc = run_limited(lambda: function(*args, **kwargs), CALL_SECONDS)
+            value, exc = run_limited(lambda: function(*args, **kwargs), seconds)
         finally:
             for name, before in saved.items():
                 if before is _MISSING:

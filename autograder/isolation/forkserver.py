@@ -46,6 +46,7 @@ from .sandbox import (
     sandbox_env,
     wrap,
 )
+from .usage import Usage, children, wait_watching
 
 ZYGOTE_SCRIPT = Path(__file__).with_name("kernel_zygote.py")
 INSIDE_SCRIPT = "/zygote/kernel_zygote.py"
@@ -82,6 +83,9 @@ class Zygote:
         self._proc: subprocess.Popen | None = None
         self._buffer = b""
         self._ready: list[str] | None = None
+        # How many times the zygote was killed: a process forked in one generation dies with it
+        # (see lost_by_grader), which is the grader's failure, never the learner's.
+        self.generation = 0
         # Every kernel's socket folder is made in here; the zygote sees it read-write, each
         # kernel only its own folder. Root-owned 0711: nobody else may list it.
         self.root = tempfile.mkdtemp(prefix="autograder-kernels-")
@@ -138,6 +142,7 @@ class Zygote:
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        self.generation += 1
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # bubblewrap's session: the zygote and its forks
         except (ProcessLookupError, PermissionError):
@@ -171,6 +176,11 @@ class Zygote:
 
     def fork(self, request: dict) -> int:
         """Fork a kernel as `request` says; returns the pid of the process that holds it."""
+        return self.fork_counted(request)[0]
+
+    def fork_counted(self, request: dict) -> tuple[int, int]:
+        """:meth:`fork`, and the zygote's generation the process belongs to: while
+        ``generation`` still has that value, the process was not killed with its zygote."""
         with self._lock:
             for attempt in (1, 2):  # a zygote that died since is started again, once
                 try:
@@ -183,9 +193,10 @@ class Zygote:
                     self._kill()
                     if attempt == 2:
                         raise
+            generation = self.generation
         if "pid" not in reply:
             raise ZygoteError(f"the kernel zygote could not fork a kernel: {reply.get('error')}")
-        return int(reply["pid"])
+        return int(reply["pid"]), generation
 
 
 _STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zygote-starter")
@@ -286,12 +297,15 @@ def run_script(
     timeout: float,
     limits: Limits,
     max_output: int,
+    own_limit: float | None = None,
 ) -> SandboxResult:
     """Run ``script`` (a path inside) forked from the zygote, like
     :func:`autograder.isolation.sandbox.run_sandboxed` runs a command: ``folder`` (made with
     :func:`scratch_folder`) appears read-only at ``inside``; stdout comes back (at most
     ``max_output`` bytes; the file-size limit stops a process that writes more), stderr is
-    dropped. The reference package is not there.
+    dropped. The reference package is not there. It is stopped (``timed_out``) after
+    ``timeout`` seconds of wall clock or, given ``own_limit``, of its own time
+    (isolation.usage); ``usage`` says which.
     """
     zyg = zygote()
     work = Path(tempfile.mkdtemp(prefix="run-", dir=zyg.root))
@@ -312,23 +326,34 @@ def run_script(
             "tmpfs_bytes": limits.tmpfs_bytes,
         }
         start = time.monotonic()
-        process = _ForkedProcess(zyg.fork(request))
-        timed_out = process.wait(timeout) is None
+        pid, generation = zyg.fork_counted(request)
+        process = _ForkedProcess(pid)
+        below = lambda: next(iter(children(pid)), None)  # noqa: E731 - the keeper's one child
+        used = wait_watching(lambda seconds: process.wait(seconds) is not None, below, timeout,
+                             own_limit)
+        timed_out = used is not None
         if timed_out:
             process.kill()
             process.wait(10)
         seconds = time.monotonic() - start
         if setup.exists():
             raise ZygoteError(f"a forked process could not be set up: {setup.read_text()[:300]}")
+        if zyg.generation != generation:
+            raise ZygoteError("the kernel zygote was restarted while a forked process ran")
         with open(stdout, "rb") if stdout.exists() else _empty() as f:
             out = f.read(max_output + 1)
-        text = status.read_text().strip() if status.exists() else ""
-        returncode = int(text) if text.lstrip("-").isdigit() else None
+        words = (status.read_text().split() if status.exists() else []) + ["", ""]
+        returncode = int(words[0]) if words[0].lstrip("-").isdigit() else None
+        if used is None and returncode is not None:  # "STATUS CPU-SECONDS", from the keeper
+            try:
+                used = Usage(seconds, float(words[1]), None)
+            except ValueError:
+                pass
         exceeded = len(out) > max_output or (
             stdout.exists() and stdout.stat().st_size >= limits.file_bytes)
         return SandboxResult(returncode=None if timed_out else returncode,
                              stdout=out[:max_output], stderr=b"", timed_out=timed_out,
-                             output_exceeded=exceeded, seconds=seconds)
+                             output_exceeded=exceeded, seconds=seconds, usage=used)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -395,13 +420,24 @@ class _ForkedKernelMixin:
             "tmpfs_bytes": self.sandbox_limits.tmpfs_bytes,
             "argv": arguments,
         }
-        pid = await asyncio.to_thread(self._zygote.fork, request)
+        pid, self._generation = await asyncio.to_thread(self._zygote.fork_counted, request)
         provisioner = self.provisioner
         assert provisioner is not None
         provisioner.process = _ForkedProcess(pid)
         provisioner.pid, provisioner.pgid = pid, None  # never signal the zygote's group
         provisioner.cwd = "/scratch"
         self._reconcile_connection_info(provisioner.connection_info)
+
+    def learner_pid(self) -> int | None:
+        """The kernel's host pid: the one child of the process the zygote forked."""
+        provisioner = self.provisioner
+        below = children(provisioner.pid) if provisioner is not None and provisioner.pid else []
+        return below[0] if len(below) == 1 else None
+
+    def lost_by_grader(self) -> bool:
+        """Whether the zygote was killed (with this kernel) since the kernel was forked."""
+        generation = getattr(self, "_generation", None)
+        return generation is not None and self._zygote.generation != generation
 
     async def _async_start_kernel(self, **kw) -> None:
         await _SandboxedKernelMixin._async_start_kernel(self, **kw)

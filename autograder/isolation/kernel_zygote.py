@@ -29,7 +29,8 @@ imports them and prints ``{"ready": [the ones it could import]}``. Then for each
 [paths], ``uid``, ``env``, ``limits`` {RLIMIT_*: value}, ``tmpfs_bytes``, ``argv``,
 ``setup_error`` (a file for the reason set-up failed); a kernel's ``connection_file``; a
 script's ``script``, ``stdout`` and ``status`` files) it forks and prints ``{"pid": keeper pid}``
-(or ``{"error": ...}``).
+(or ``{"error": ...}``). A script's ``status`` file gets its exit status and the CPU seconds it
+used, "STATUS SECONDS".
 """
 
 from __future__ import annotations
@@ -228,10 +229,10 @@ def _keeper(request: dict) -> None:
             code = exit_.code if isinstance(exit_.code, int) else (exit_.code is not None)
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    _, status, used = os.wait4(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    if status_fd is not None:
-        os.write(status_fd, str(code).encode())
+    if status_fd is not None:  # the exit status, and the CPU seconds it used
+        os.write(status_fd, f"{code} {used.ru_utime + used.ru_stime:.3f}".encode())
     os._exit(code & 0xFF)
 
 

@@ -40,6 +40,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_client.utils import run_sync
 
+from .usage import below_wrappers, wait_watching
+
 BWRAP_SETTING = "AUTOGRADER_BWRAP"
 """Which bubblewrap to use: unset (the system's where it works, else the bundled one), ``system``,
 ``bundled``, or the path of a ``bwrap`` executable."""
@@ -469,6 +471,10 @@ class SandboxResult:
     timed_out: bool = False
     output_exceeded: bool = False
     seconds: float = 0.0
+    # What the sandboxed process used (isolation.usage.Usage): when it timed out, while it was
+    # watched until then (cpu, and slept: the time it slept by itself); when it ended, its CPU
+    # time where known (a script forked from the zygote). None: not known.
+    usage: object = None
 
 
 def run_sandboxed(
@@ -477,12 +483,14 @@ def run_sandboxed(
     timeout: float,
     max_output: int = 1 << 20,
     scratch: Path | None = None,
+    own_limit: float | None = None,
     **wrap_kwargs,
 ) -> SandboxResult:
     """Run ``argv`` in a sandbox (see :func:`wrap`) with a wall-clock timeout and capped output.
 
-    The whole sandbox is killed when the timeout passes or when either stream goes beyond
-    ``max_output`` bytes.
+    The whole sandbox is killed when the timeout passes, when the command's own time reaches
+    ``own_limit`` (if given: isolation.usage), or when either stream goes beyond ``max_output``
+    bytes.
     """
     start = time.monotonic()
     proc = subprocess.Popen(
@@ -512,11 +520,17 @@ def run_sandboxed(
     ]
     for reader in readers:
         reader.start()
-    timed_out = False
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+
+    def ended(seconds: float) -> bool:
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    used = wait_watching(ended, lambda: below_wrappers(proc.pid), timeout, own_limit)
+    timed_out = used is not None
+    if timed_out:
         _kill(proc)
         proc.wait()
     for reader in readers:
@@ -528,6 +542,7 @@ def run_sandboxed(
         timed_out=timed_out,
         output_exceeded=exceeded.is_set(),
         seconds=time.monotonic() - start,
+        usage=used,
     )
 
 
@@ -588,6 +603,11 @@ class _SandboxedKernelMixin:
     def _sandbox_parent(self) -> str | None:
         """Where the kernel's socket folder is made (None: the system's temporary folder)."""
         return None
+
+    def learner_pid(self) -> int | None:
+        """The kernel's host pid: the process bubblewrap runs (execute.learner_pid)."""
+        pid = getattr(self.provisioner, "pid", None)
+        return below_wrappers(pid) if pid else None
 
     @property
     def kernel_spec(self):
