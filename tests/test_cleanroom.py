@@ -288,7 +288,8 @@ def test_a_call_that_hangs_costs_only_that_function():
         "def relu_derivative(z):\n    return 1.0\n"
     )
     calls = [Call("relu", (3.0,)), Call("relu", (4.0,)), Call("relu_derivative", (4.0,))]
-    run = run_calls([code], calls, timeout=20)
+    # A call's limit is the kernel's per-cell --timeout (10 s by default); 1 s here, to be quick.
+    run = run_calls([code], calls, timeout=20, cell_limits={"call_seconds": 1.0})
     assert run.results[0].error.startswith("CallTimeout")
     assert run.results[1].error.startswith("CallTimeout: not run")
     assert run.results[2].value == 1.0
@@ -389,27 +390,3 @@ def test_notebook_caps_zero_exactly_the_cells_a_kernel_only_function_costs(assig
             assert f"Cell {number} raised ModuleNotFoundError" in message, message
 
 
-@SANDBOX
-@pytest.mark.slow
-def test_a_run_stopped_before_it_answered_gets_one_more_try(monkeypatch):
-    # Stands in for a machine so busy that the first run's wall clock ran out (seen in CI): the
-    # first run is cut after its first answer; the second, real one answers everything.
-    from autograder import cleanroom, course
-    from autograder.cleanroom import RoomRun
-
-    real, runs = cleanroom.run_calls, []
-
-    def busy_then_real(*args, **kwargs):
-        run = real(*args, **kwargs)
-        runs.append(run)
-        if len(runs) == 1:
-            first = dict(list(run.results.items())[:1])
-            return RoomRun(first, "your code was still running after 30 s", run.seconds, {})
-        return run
-
-    monkeypatch.setattr(cleanroom, "run_calls", busy_then_real)
-    first = course.assignments()[0]  # the machinery's, not an assignment's, concern
-    notebook = S.make_submission(S.correct_answers(first.source), release=first.release)
-    outcomes = cleanroom_scores(notebook, first.checks(), seed=SEED)
-    assert len(runs) == 2
-    assert _failures(outcomes) == {}

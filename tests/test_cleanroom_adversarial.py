@@ -39,11 +39,13 @@ SOURCE = FIRST.source
 CHECKS = FIRST.checks()
 SEED = 20260101  # a fixed run seed: the attacks cannot know it, and a failure can be re-run
 ATTACKS = sorted(p.stem for p in CORPUS.glob("*.py") if p.stem != "honest_all_zeros")
-# Each run is stopped after 10 s of wall time: an honest run takes ~1.5 s on an idle 2-core
-# machine, and several times that when the machine is shared.
-TIMEOUT = 10.0
-# Bound on a whole test: the timeout, sandbox start and verify, with margin for a loaded machine.
-WALL_BOUND = 40.0
+# Each run may use 4 s of its own time (CPU, sleep): an honest run of the corpus's size uses well
+# under 1 s, however busy the machine.
+TIMEOUT = 4.0
+# Bound on a whole test: the run's wall-clock backstop (10 x its own time + 10 s: only code that
+# waits for a CPU all that while reaches it, such as a fork bomb's parent), sandbox start and
+# verify, with margin for a loaded machine.
+WALL_BOUND = 10 * TIMEOUT + 10 + 20
 
 
 def passed(outcomes) -> set[str]:
@@ -63,10 +65,10 @@ def zero_baseline() -> set[str]:
 
 
 def test_zero_baseline_is_small_and_explained(zero_baseline):
-    # Zeros of the input's shape pass only the keeps_input checks, which judge the input and the
-    # result's shape alone (values are the other checks' concern). Every value check draws
-    # nonzero answers at grading time, the at-zero checks included.
-    assert zero_baseline == {g for g in CHECKS if g.endswith("_keeps_input")}
+    # Zeros pass nothing: every value check draws nonzero answers at grading time (the at-zero
+    # checks included), and a keeps_input check fails a function that gives the same values for
+    # different arrays (it ignores its input).
+    assert zero_baseline == set()
 
 
 @pytest.mark.parametrize("name", ATTACKS)
