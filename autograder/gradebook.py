@@ -371,7 +371,7 @@ def _points(gb, student_id: str, assignment: str) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------- grades as plain data
-# Grading is split in two (issue 13): the unit that runs a notebook computes, from the executed
+# Grading is split in two: the unit that runs a notebook computes, from the executed
 # notebook alone, what nbgrader's SaveAutoGrades would write (`autograde`); the coordinator,
 # the gradebook's one writer, then writes many students at once (`save_many`).
 

@@ -1,4 +1,4 @@
-"""Stage 2: repair a damaged submission before it is sanitized and graded (issue 12).
+"""Stage 2: repair a damaged submission before it is sanitized and graded.
 
 A learner's notebook reaches us as their editor saved it. Google Colab drops every cell's
 nbgrader metadata; answers pasted into a fresh notebook have none; copy and paste duplicates

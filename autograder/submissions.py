@@ -220,7 +220,7 @@ def grade_cells(nb: NotebookNode) -> dict[str, NotebookNode]:
 
 
 # --------------------------------------------------------------------------------------------
-# Submissions that must not stop a batch (issue 4). Each builder returns what a learner would
+# Submissions that must not stop a batch. Each builder returns what a learner would
 # hand in: a NotebookNode, or raw bytes when the file is not a notebook at all.
 # --------------------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """How long the second assignment's source notebook takes, top to bottom, in a fresh kernel.
 
-Issue 15 asks for under 60 s on 2 cores. Prints the wall time of each run (kernel start
+The target: under 60 s on 2 cores. Prints the wall time of each run (kernel start
 included) and the slowest cells of the last run.
 
     python benchmarks/bench_backprop_notebook.py [RUNS]

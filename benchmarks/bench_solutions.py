@@ -12,7 +12,7 @@ Each derivative is compared with:
 - one pass of numpy over the same array: ``np.exp`` for the smooth derivatives (whose cost is
   one exponential per element), ``np.copy`` for ReLU and Leaky ReLU (which only read and write).
 
-Targets (issue 2): sigmoid_derivative within 4x one np.exp pass on 2e6 normal(0, 5) values;
+Targets: sigmoid_derivative within 4x one np.exp pass on 2e6 normal(0, 5) values;
 relu_derivative and leaky_relu_derivative within 2x one np.copy pass.
 
 Run: ``.venv/bin/python benchmarks/bench_solutions.py [--sizes 1e6 1e7] [--rounds 15]``

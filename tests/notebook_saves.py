@@ -1,4 +1,4 @@
-"""Notebooks as real learners hand them in (issue 12): the release with a set of answers, then
+"""Notebooks as real learners hand them in: the release with a set of answers, then
 saved by another client or edited in a way that damages it. Built from the release notebook and
 the answers every time, so they follow changes to the notebook.
 

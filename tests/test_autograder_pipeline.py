@@ -102,7 +102,7 @@ EXPECTED = {
     "untouched": ("graded", [0, 0, 0, 0]),  # stubs raise NotImplementedError
     "syntax_error": ("graded", [0, 0, 1, 3]),  # double is never defined; square still counts
     "not_json": ("not a notebook: the file is not JSON", [0, 0, 0, 0]),
-    # Correct work under another name is graded, with a note (issue 12, target 9).
+    # Correct work under another name is graded, with a note.
     "wrong_name": ("graded; graded under another name (my_homework.ipynb)", [1, 2, 1, 3]),
     # restored cells pass on a correct answer
     "deleted_tests": ("repaired: 2 deleted cells put back", [1, 2, 1, 3]),

@@ -348,7 +348,7 @@ def test_make_lab_serves_the_course_root_and_opens_the_learners_notebook_without
 
 
 def test_correct_answers_saved_by_jupyterlab_are_graded_full_marks(page, lab, tmp_path):
-    """Issue 12: the release with correct answers, run and saved by the real JupyterLab (its own
+    """The release with correct answers, run and saved by the real JupyterLab (its own
     nbformat, metadata and outputs), then graded by the pipeline as handed in."""
     from autograder.isolation.sandbox import sandbox_problem
     from autograder.pipeline import grade

@@ -1,4 +1,4 @@
-"""Collecting submissions as LMSes and browsers hand them over (issue 12, target 9).
+"""Collecting submissions as LMSes and browsers hand them over.
 
 The fixtures are laid out exactly as each LMS names its "download all submissions":
 

@@ -1,4 +1,4 @@
-"""autograder.repair without a kernel: what repair makes of damaged notebooks (issue 12)."""
+"""autograder.repair without a kernel: what repair makes of damaged notebooks."""
 
 from __future__ import annotations
 
@@ -185,7 +185,7 @@ def test_an_untouched_release_is_gradable(release):
     assert repair(make_submission(None), release).status == ""
 
 
-# ---------------------------------------------------------------------- cheats (issue 12, 6)
+# ---------------------------------------------------------------------- cheats
 CHEATS = sorted(p.stem for p in (CORPUS / "repair").glob("*.py"))
 
 

@@ -1,4 +1,4 @@
-"""Issue 12's corpus through the real pipeline: notebooks as Colab, VS Code, Notebook 6 and
+"""The corpus of client saves through the real pipeline: notebooks as Colab, VS Code, Notebook 6 and
 JupyterLite save them, and as learners damage them (stripped metadata; duplicated, deleted,
 reordered and split cells; exploration between the parts; big saved outputs; answers in cells
 of their own), each with the reference answers and with one planted mistake.

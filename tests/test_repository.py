@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# What the top level may hold: the design at a glance, plus what the tooling needs (issue 5).
+# What the top level may hold: the design at a glance, plus what the tooling needs.
 DESIGN = {"source", "release", "autograder", "solutions", "tests", "README.md", "environment.yml"}
 TOOLING = {
     "Makefile",
