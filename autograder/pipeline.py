@@ -249,9 +249,11 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
 
     # The preflight (autograder.preflight): the model answers go first through the same runner;
     # the students after them are graded meanwhile but committed only once they pass.
-    preflight_key = {"digest": digest, "environment": _preflight.environment()}
-    check_first = (runner is None and cluster is None and bool(to_grade)
-                   and not _preflight.passed_before(ws.root, preflight_key))
+    # (On a cluster each worker checks itself: this process starts no sandbox at all.)
+    here = runner is None and cluster is None and bool(to_grade)
+    preflight_key = ({"digest": digest, "environment": _preflight.environment()} if here
+                     else None)
+    check_first = here and not _preflight.passed_before(ws.root, preflight_key)
     model = (_preflight.model_answers(spec, ws.root / "source" / ws.assignment / ws.notebook,
                                       ws.release_notebook) if check_first else None)
     grader.hold = check_first

@@ -358,7 +358,9 @@ def test_a_hidden_tests_diagnosis_is_made_outside_the_sandbox_not_taken_from_the
     assert "FORGED" in autograded.read_text()
     state = json.loads((out / ".autograder" / "state" / "mallory.json").read_text())
     html = (out / "feedback" / "mallory" / f"{S.ASSIGNMENT}.html").read_text()
-    assert "FORGED" not in html and "FORGED" not in json.dumps(state)
+    # The state keeps the learner's own code as written, for similarity: the forging cell too.
+    graded = {key: value for key, value in state.items() if key != "similarity"}
+    assert "FORGED" not in html and "FORGED" not in json.dumps(graded)
     hidden = {g: m["name"] for g, m in state["mistakes"].items()
               if g.startswith("sigmoid_derivative") and g != "sigmoid_derivative_values"}
     assert hidden and set(hidden.values()) == {"the a-form applied to z"}

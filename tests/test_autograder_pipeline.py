@@ -335,7 +335,7 @@ def test_kernel_manager_factory_hook_launches_every_kernel(course, release, tmp_
     (subs / NOTEBOOK).write_bytes(write(nb))
     result = grade(tmp_path / "subs", tmp_path / "out", course=course, timeout=TIMEOUT,
                    progress=False, kernel_manager_factory=factory)
-    assert len(made) == 1
+    assert len(made) == 2  # the model answers' (autograder.preflight), then the student's
     assert [(r.status, r.score) for r in result.rows] == [("graded", MAX_SCORE)]
 
 
@@ -343,13 +343,19 @@ def test_caps_hook_lowers_points_in_the_gradebook_and_says_why(course, release, 
     """The clean room plugs in here: a cap below the in-kernel points wins and is reported."""
     from nbgrader.api import Gradebook
 
+    mine = "# c's own notes"  # the hook caps this student, not the model answers (preflight)
+
     def caps(nb):
+        if not any(cell.source == mine for cell in nb.cells):
+            return {}
         return {"square_hidden": (0.0, "clean room: square gave other values"),
                 "double_of_two": (5.0, "never used: above the points earned")}
 
     subs = tmp_path / "subs" / "c" / ASSIGNMENT
     subs.mkdir(parents=True)
-    (subs / NOTEBOOK).write_bytes(write(answer(release)))
+    nb = answer(release)
+    nb.cells.append(nbformat.v4.new_code_cell(mine))
+    (subs / NOTEBOOK).write_bytes(write(nb))
     result = grade(tmp_path / "subs", tmp_path / "out", course=course, timeout=TIMEOUT,
                    progress=False, caps=caps)
     [row] = result.rows

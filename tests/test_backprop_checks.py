@@ -372,9 +372,13 @@ def wrong_failures(name: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", list(ALL_WRONG))
-def test_a_mistake_fails_exactly_the_checks_of_its_concern(name, course):
-    found = wrong_failures(name)
-    assert sorted(found) == sorted(ALL_WRONG[name][1]), {k: v[:120] for k, v in found.items()}
+def test_a_mistake_fails_the_checks_of_its_own_function_it_is_listed_with(name, course):
+    # Of the checks listed with a wrong answer, those of the function it is written in must
+    # fail. (Others may fail too: gradient_check and nn_model call the learner's functions, so a
+    # mistake there costs them as well; tests/assignments predicts those losses exactly.)
+    answers, listed = ALL_WRONG[name]
+    own = {grade_id for grade_id in listed if CHECKS[grade_id].function in answers}
+    assert own and own <= set(wrong_failures(name)), sorted(own - set(wrong_failures(name)))
 
 
 def test_forward_mistakes_fail_the_forward_checks():
@@ -400,7 +404,8 @@ def test_messages_name_one_entry_and_never_print_an_array(course):
     assert len(messages) > 30
     for message in messages:
         assert "[[" not in message and "array(" not in message, message
-        assert len(message) < 400, message
+        # One call and one entry: short (a known mistake's name and hint come on top of it).
+        assert len(message.split(checking.MARK)[0]) < 400, message
         assert len(re.findall(r"\[\d+, \d+\]", message)) <= 1, message
 
 

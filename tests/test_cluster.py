@@ -198,7 +198,7 @@ def test_a_worker_that_cannot_sandbox_is_named_and_given_no_submission(classroom
         proc = _grade_cli(subs_dir, out, "--scheduler-file", str(c.scheduler_file))
         stdout, stderr = proc.communicate(timeout=900)
         assert proc.returncode == 0, stderr
-        assert "cannot sandbox" in stdout and "/nonexistent/bwrap does not exist" in stdout
+        assert "cannot grade" in stdout and "/nonexistent/bwrap does not exist" in stdout
         record = json.loads((out / ".autograder" / "sandbox.json").read_text())
         assert len(record["workers"]) == 1 and len(record["refused"]) == 1
         ran_on = {json.loads(p.read_text())["ran_on"].split(":")[1]
@@ -215,7 +215,7 @@ def test_a_cluster_where_no_worker_can_sandbox_is_refused_naming_the_worker(clas
                           str(c.scheduler_file))
         stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 2
-    assert "no worker of the cluster can sandbox" in stderr
+    assert "no worker of the cluster can grade" in stderr
     assert "/nonexistent/bwrap does not exist" in stderr and "tcp://127.0.0.1:" in stderr
 
 

@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import sysconfig
 import tomllib
 import zipfile
 from dataclasses import dataclass, field
@@ -202,9 +203,12 @@ def test_every_installed_package_is_in_the_lock_at_its_version_with_a_hash():
     locked = {
         entry.name: entry for entry in read_lock(LOCK.read_text()) if entry.applies()
     }
+    # The venv's own site-packages only: setuptools, once imported (another test builds a wheel),
+    # puts its vendored copies (autocommand, jaraco...) on sys.path, where they look installed.
+    site = [str(Path(p).resolve()) for p in sysconfig.get_paths().values()]
     installed = {
         canonicalize_name(dist.metadata["Name"]): dist.version
-        for dist in importlib.metadata.distributions()
+        for dist in importlib.metadata.distributions(path=site)
     }
     assert canonicalize_name(project) in installed, "run `make setup` first"
     problems = []

@@ -885,7 +885,7 @@ _add(
     "update_parameters",
     "update_parameters takes one gradient-descent step.",
     lambda rng: [Call("update_parameters", (PARAMETERS_SMALL, GRADS_SMALL, 0.5)),
-                 _update_call(rng, float(rng.uniform(0.1, 2.0)))],  # fmt: skip
+                 _update_call(rng, round(float(rng.uniform(0.1, 2.0)), 2))],  # fmt: skip
     _verify_each(_update_judge),
     hidden=False,
 )
@@ -1220,7 +1220,7 @@ def _nn_learns_calls(rng):
         X, Y = _moons(rng, int(rng.integers(150, 251)))
         calls.append(_nn_call(X, Y, int(rng.integers(3, 7)),
                               num_iterations=int(rng.integers(500, 701)),
-                              learning_rate=float(rng.uniform(1.0, 1.5)),
+                              learning_rate=round(float(rng.uniform(1.0, 1.5)), 2),
                               seed=_seed(rng)))  # fmt: skip
     return calls
 
@@ -1317,7 +1317,8 @@ def _nn_activation_calls(rng):
     grows little in 40 steps. A wrong slope moves them by 1e-3 or more."""
     X, Y = _moons(rng, 60)
     start = _parameters(rng, 2, 4, 1, scale=0.5)
-    rate, seed = float(rng.uniform(0.5, 1.5)), _seed(rng)
+    # Rates of two decimals: a learner reading the message reads the call they can retype.
+    rate, seed = round(float(rng.uniform(0.5, 1.5)), 2), _seed(rng)
     return [Call("nn_model", (X, Y, 4),
                  {"num_iterations": NN_STEP_ITERATIONS, "learning_rate": rate,
                   "activation": activation, "seed": seed},
