@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 BACKSTOP_FACTOR = 10.0  # the wall-clock backstop: this many times a step's limit...
 BACKSTOP_SLACK = 10.0  # ...plus these seconds (start-up, a few context switches)
+MAX_WATCHED = 1024  # processes followed below a watched one (more than the sandbox allows)
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -86,38 +87,67 @@ def cpu_seconds(pid: int) -> float | None:
 def asleep(pid: int) -> bool | None:
     """Whether no thread of ``pid`` is running or ready to run (all sleep, block or are
     stopped); None when it has gone."""
+    found = _look(pid)
+    return None if found is None else not found[0]
+
+
+def _look(pid: int) -> tuple[bool, float, list[int]] | None:
+    """Of the process ``pid``: whether a thread of it is running or ready to run, the CPU
+    seconds of it and of the children it reaped, and its living children; None when it has
+    gone."""
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return None
+    running, below = False, []
     for tid in tasks:
         fields = _fields(f"/proc/{pid}/task/{tid}/stat")
-        if fields is not None and fields[0] == b"R":
-            return False
-    return True
+        running = running or (fields is not None and fields[0] == b"R")
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                below += [int(child) for child in f.read().split()]
+        except OSError:
+            pass
+    cpu = cpu_seconds(pid)
+    return None if cpu is None else (running, cpu, below)
 
 
 class Watch:
-    """Follows a process: call :meth:`look` often (every POLL seconds or so) and it counts the
-    time in which the process slept by itself (asleep at two looks in a row: that stretch)."""
+    """Follows a process and everything it started (the learner's processes: the sandbox runs
+    nothing else below it). Call :meth:`look` often (every POLL seconds or so): it adds up the
+    CPU time of them all, and counts the time in which they all slept by themselves (asleep at
+    two looks in a row: that stretch). A learner's fork bomb or worker processes thus use the
+    learner's own time, not the machine's."""
 
     def __init__(self, pid: int):
         self.pid = pid
         self._slept = 0.0
+        self._cpu = 0.0
         self._asleep = False
         self._when = time.monotonic()
 
     def look(self) -> Usage | None:
         """Its counters now; None once it has gone."""
         now = time.monotonic()
-        sleeping = asleep(self.pid)
-        cpu = cpu_seconds(self.pid)
-        if sleeping is None or cpu is None:
+        root = _look(self.pid)
+        if root is None:
             return None
+        running, cpu, below = root
+        seen = {self.pid}
+        while below and len(seen) < MAX_WATCHED:
+            pid = below.pop()
+            if pid in seen or (found := _look(pid)) is None:
+                continue
+            seen.add(pid)
+            running, cpu, below = running or found[0], cpu + found[1], below + found[2]
+        # A child's time moves to its parent's when it is reaped; one that left the tree
+        # (an orphan) takes its time with it: the total never goes down.
+        self._cpu = max(self._cpu, cpu)
+        sleeping = not running
         if sleeping and self._asleep:
             self._slept += now - self._when
         self._asleep, self._when = sleeping, now
-        return Usage(now, cpu, self._slept)
+        return Usage(now, self._cpu, self._slept)
 
 
 def children(pid: int) -> list[int]:
