@@ -69,7 +69,7 @@ CPU_MARGIN_SECONDS = 30  # RLIMIT_CPU beyond the whole run's limit: that limit s
 CLEANROOM_LIMITS = Limits(
     cpu_seconds=int(TIMEOUT_SECONDS) + CPU_MARGIN_SECONDS,
     memory_bytes=1 << 30,  # numpy maps ~0.4 GB of address space; leaves ~0.6 GB for the learner
-    processes=4,  # the harness is single-threaded; bounds a fork bomb's memory at 4 GB
+    processes=5,  # the harness and its watchdog thread, 3 more; bounds a fork bomb at 5 GB
     file_bytes=16 << 20,
     open_files=64,
     tmpfs_bytes=16 << 20,
@@ -437,6 +437,9 @@ def _run_calls(program, calls, timeout: float, limits: Limits, *, forked: bool) 
         elif run.usage is not None and run.usage.cpu >= limits.cpu_seconds - 1:
             stopped = (f"your code used up the {limits.cpu_seconds} s of computing time the "
                        f"whole re-check may take{where}")
+        elif run.returncode == cleanroom_harness.IGNORED_STOP_STATUS:
+            stopped = (f"your code went on after it was stopped for running longer than "
+                       f"its limit{where}")
         else:
             stopped = f"your code ended the process (exit status {run.returncode}){where}"
     return RoomRun(results, stopped, run.seconds, progress.errors)

@@ -51,6 +51,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 import types
 import warnings
@@ -64,6 +65,12 @@ CELLS_SECONDS = 20.0  # all cells together, before each further cell gets SHORT_
 SHORT_CELL_SECONDS = 1.0  # defining functions takes microseconds; exploring can wait
 REFIRE_SECONDS = 0.25  # a timeout is raised again this often until the cell or call gives up
 CHECK_SECONDS = 0.25  # how often the own time of a call or cell is looked at
+# A call or cell that goes on this long (own time) past its limit has swallowed its stop
+# (``except BaseException``, or the timers' signals ignored): the process ends with
+# IGNORED_STOP_STATUS, as a kernel that ignores its interrupt is stopped. Answers already given
+# are kept; later calls are not made.
+IGNORED_STOP_SECONDS = 5.0
+IGNORED_STOP_STATUS = 86
 
 
 class _NoIPython:
@@ -110,6 +117,7 @@ class CallTimeout(BaseException):
 
 _limit = {"armed": False, "seconds": 0.0, "wall": 0.0, "waited": 0.0}
 _monotonic = time.monotonic  # bound once: the learner's code may replace time's functions
+_sleep, _exit = time.sleep, os._exit
 
 
 def _waited() -> float | None:
@@ -144,6 +152,16 @@ def _check(signum, frame):
     too; code that was only kept waiting for a CPU is not (that is the machine's doing)."""
     if _limit["armed"] and own_time() >= _limit["seconds"]:
         raise _timeout()
+
+
+def _watchdog() -> None:
+    """Ends the process once a call or cell has gone on IGNORED_STOP_SECONDS past its limit.
+    A thread of its own: the learner's code may catch the timers' exceptions or ignore their
+    signals, but cannot stop it (the bound on the whole run, outside, remains)."""
+    while True:
+        _sleep(CHECK_SECONDS)
+        if _limit["armed"] and own_time() >= _limit["seconds"] + IGNORED_STOP_SECONDS:
+            _exit(IGNORED_STOP_STATUS)
 
 
 def _arm(seconds: float) -> None:
@@ -229,6 +247,7 @@ def main(folder: str) -> None:
     np.seterr(all="ignore")
     signal.signal(signal.SIGPROF, _cpu_alarm)
     signal.signal(signal.SIGALRM, _check)
+    threading.Thread(target=_watchdog, daemon=True).start()
 
     install_lazy_modules()
     namespace = {"__name__": "__main__", "get_ipython": _NoIPython, "display": _display}
