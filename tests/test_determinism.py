@@ -173,12 +173,11 @@ def test_a_kernel_cell_is_stopped_by_its_own_time_whether_it_computes_or_sleeps(
     assert time.monotonic() - started < 60  # the sleep was cut short
 
 
-def test_a_kernel_kept_waiting_for_a_cpu_is_the_graders_failure_not_a_timeout(short_backstop):
-    # The kernel makes itself the last in line (SCHED_IDLE) for one core that a busy process
-    # holds. The busy process is its own child: the scheduler shares the CPU fairly between
-    # sessions first, so a process of another session could not keep it waiting. Its next
-    # cell needs 0.2 s of CPU but gets almost none, and the backstop (6 s) passes while it was
-    # ready to run: the machine's doing, never a timeout for the learner.
+def test_a_kernel_kept_waiting_for_a_cpu_is_the_graders_failure_not_a_timeout(short_backstop,
+                                                                            busy_core_zero):
+    # Its next cell needs 0.2 s of CPU but gets almost none (STARVE), and the backstop
+    # (10 x 0.5 + 1 = 6 s) passes while it was ready to run: the machine's doing, never a
+    # timeout for the learner.
     from autograder.isolation.usage import GraderFailure
 
     with pytest.raises(GraderFailure, match="too busy to run a cell"):
@@ -186,14 +185,46 @@ def test_a_kernel_kept_waiting_for_a_cpu_is_the_graders_failure_not_a_timeout(sh
                           "while time.process_time() < end:\n    pass"], timeout=0.5)
 
 
-# Learner code that starts a busy process on core 0 and makes itself the last in line there.
+@pytest.fixture
+def busy_core_zero():
+    """A process of this test's session that keeps core 0 busy: the machine's load."""
+
+    def spin():
+        os.sched_setaffinity(0, {0})
+        _busy()
+
+    process = multiprocessing.get_context("fork").Process(target=spin, daemon=True)
+    process.start()
+    yield
+    process.kill()
+    process.join()
+
+
+# Learner code that moves to core 0 and makes its session (each sandboxed process has its own)
+# the last in line there: the scheduler shares a core between sessions by their nice value
+# (autogroups), and at nice 19 against busy_core_zero's nice 0 it gets about 1.4 % of the core
+# (weights 15 and 1024). Another process of the machine thus keeps it waiting; one of its own
+# would not, since the CPU time of the learner's own processes is the learner's
+# (isolation.usage.Watch).
 STARVE = """import os, time
 os.sched_setaffinity(0, {0})
-if os.fork() == 0:
-    while True:
-        pass
-os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+with open("/proc/self/autogroup", "w") as f:
+    f.write("19")
 """
+
+
+def test_the_cpu_time_of_the_learners_own_processes_is_the_learners(short_backstop):
+    # A busy child of the kernel's, on the kernel's core, with the kernel last in line there
+    # (SCHED_IDLE, within one session): a fork bomb in small. The kernel itself gets almost no
+    # CPU, but its child's CPU time is its own time: the cell is the learner's timeout, not the
+    # grader's failure.
+    own_child = ("import os\nos.sched_setaffinity(0, {0})\nif os.fork() == 0:\n"
+                 "    while True:\n        pass\n"
+                 "os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))")
+    _, outputs = _execute([own_child, "end = time.process_time() + 0.2\n"
+                                      "while time.process_time() < end:\n    pass"],
+                          timeout=0.5)
+    assert outputs[1] == [("CellTimeout", "this cell ran longer than 0.5 s and was stopped")]
 
 
 def test_a_kernel_lost_with_the_zygote_is_the_graders_failure_not_a_dead_kernel():
@@ -238,17 +269,17 @@ def test_a_clean_room_call_is_stopped_by_its_own_time_whether_it_computes_or_sle
     assert run.results[3].value == 3.0 and run.stopped == ""
 
 
-def test_a_clean_room_kept_waiting_for_a_cpu_is_the_graders_failure(short_backstop):
-    # As for the kernel: the learner's call needs 0.2 s of CPU but its process is last in line
-    # for a core that a busy process holds. Its own time stays below its limit (0.5 s), so the
-    # harness lets it go on, and the whole run's own time below its 2 s; the backstop on the
-    # whole run (10 x 2 + 1 = 21 s) then finds it ready to run, not sleeping: the grader's
-    # failure.
+def test_a_clean_room_kept_waiting_for_a_cpu_is_the_graders_failure(short_backstop,
+                                                                    busy_core_zero):
+    # As for the kernel: the learner's call needs 0.45 s of CPU (its limit is 0.5 s) but gets
+    # about 1.4 % of a core (STARVE), some 0.3 s before the backstop on the whole run
+    # (10 x 2 + 1 = 21 s) passes. Its own time stays below its limits, and the backstop finds
+    # it ready to run, not sleeping: the grader's failure.
     from autograder.cleanroom import run_calls
     from autograder.isolation.usage import GraderFailure
     from solutions.checking import Call
 
-    code = ("def relu(z):\n    end = time.process_time() + 0.2\n"
+    code = ("def relu(z):\n    end = time.process_time() + 0.45\n"
             "    while time.process_time() < end:\n        pass\n    return z\n")
     with pytest.raises(GraderFailure, match="too busy"):
         run_calls([STARVE, code], [Call("relu", (1.0,))], timeout=2,
