@@ -269,6 +269,25 @@ def test_a_clean_room_call_is_stopped_by_its_own_time_whether_it_computes_or_sle
     assert run.results[3].value == 3.0 and run.stopped == ""
 
 
+def test_a_clean_room_call_that_swallows_its_stop_ends_the_run():
+    # The call catches every stop (CallTimeout is a BaseException) and sleeps on: 5 s of own
+    # time past its 0.5 s limit (cleanroom_harness.IGNORED_STOP_SECONDS), the harness's watchdog
+    # ends the process, as a kernel that ignores its interrupt is stopped. The answer given
+    # before it is kept; the call after it is not made.
+    from autograder.cleanroom import run_calls
+    from solutions.checking import Call
+
+    code = ("import time\n"
+            "def sigmoid(z):\n    return z\n"
+            "def relu(z):\n    while True:\n        try:\n            time.sleep(60)\n"
+            "        except BaseException:\n            pass\n")
+    calls = [Call("sigmoid", (3.0,)), Call("relu", (1.0,)), Call("sigmoid", (4.0,))]
+    run = run_calls([code], calls, cell_limits={"call_seconds": 0.5})
+    assert set(run.results) == {0} and run.results[0].value == 3.0
+    assert run.stopped.startswith("your code went on after it was stopped for running longer "
+                                  "than its limit")
+
+
 def test_a_clean_room_kept_waiting_for_a_cpu_is_the_graders_failure(short_backstop,
                                                                     busy_core_zero):
     # As for the kernel: the learner's call needs 0.45 s of CPU (its limit is 0.5 s) but gets
