@@ -74,9 +74,10 @@ lock: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# Tests run on every core (pytest-xdist): most of their time is spent waiting on kernels.
+# Tests run on every core (pytest-xdist). A module's tests stay on one worker (loadscope), so
+# that a module-scoped fixture (a class graded once and read by many tests) is built once.
 test: lint
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 demo: setup
 	$(BIN)/python -m autograder demo

@@ -40,7 +40,7 @@ class Student:
     kind: str  # honest, save, mistake, generic, cheat, attack, untouched
     what: str
     answers: dict = field(default_factory=dict)  # function -> body typed in (model otherwise)
-    key: str = ""  # a catalogue entry's key, or the generic corpus entry's name
+    key: str = ""  # catalogue entries' keys (space-separated), or the generic corpus entry's name
 
 
 def students(a: course.Assignment) -> dict[str, Student]:
@@ -50,9 +50,11 @@ def students(a: course.Assignment) -> dict[str, Student]:
         found[f"honest.{name}"] = Student("honest", what, dict(answers), name)
     for name, (what, _) in corpus.HONEST_SAVES.items():
         found[f"save.{name}"] = Student("save", what, {}, name)
-    for entry in a.catalogue():
-        found[f"mistake.{entry.key}"] = Student("mistake", f"{entry.function}: {entry.name}",
-                                                {entry.function: corpus.planted(entry)}, entry.key)
+    for group in corpus.packed(a):  # every entry, several to a notebook where they cannot meet
+        sid = f"mistake.{group[0].key}" + (f".and_{len(group) - 1}_more" if len(group) > 1 else "")
+        found[sid] = Student("mistake", "; ".join(f"{e.function}: {e.name}" for e in group),
+                             {e.function: corpus.planted(e) for e in group},
+                             " ".join(e.key for e in group))
     names = corpus.functions(a)
     found["generic.wrong_values"] = Student(
         "generic", "every function's numbers wrong (matches no known mistake)",

@@ -27,6 +27,7 @@ import inspect
 import io
 import json
 import math
+import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -754,3 +755,74 @@ def uses(a: course.Assignment) -> dict[str, set[str]]:
                 called |= more
                 changed = True
     return closed
+
+
+# --------------------------------------------------------------------------------------------
+# Known mistakes, several to a notebook
+# --------------------------------------------------------------------------------------------
+
+
+def _names(source: str, among: set[str]) -> set[str]:
+    return set(re.findall(r"[A-Za-z_]\w*", source)) & among
+
+
+def _uses(a: course.Assignment) -> dict[str, set[str]]:
+    """Function -> the learner functions its model answer names, directly or through others."""
+    names = set(functions(a))
+    closed = {name: _names(body, names) - {name} for name, body in model_answers(a).items()}
+    changed = True
+    while changed:
+        changed = False
+        for name, found in closed.items():
+            more = set().union(*(closed[other] for other in found)) - found - {name}
+            if more:
+                found |= more
+                changed = True
+    return closed
+
+
+def _keeps_its_arguments(checks: Sequence[checking.Check], entry, scope: dict) -> bool:
+    """Whether the entry, typed in, leaves every argument of its function's calls unchanged."""
+    for check in checks:
+        if check.function != entry.function:
+            continue
+        calls = run_calls(check, RUN_SEEDS[0])
+        with checking.quiet():
+            results = [checking.execute_call(call, scope) for call in calls]
+        for call, result in zip(calls, results, strict=True):
+            if not all(checking.same_tree(before, after, 0.0, 0.0)
+                       for before, after in zip(call.args, result.args_after, strict=True)):
+                return False
+    return True
+
+
+def packed(a: course.Assignment) -> list[list]:
+    """The catalogue in groups, each planted in one notebook; every entry is still graded end
+    to end. Entries share a notebook when their functions differ and neither names the other
+    (in the model answers, through any chain, or in the entry's own code), and when each,
+    planted alone, loses only cells of its own function and changes no argument it is given
+    (a changed argument may be data that later visible tests share). Any other entry has a
+    notebook of its own."""
+    uses, names = _uses(a), set(functions(a))
+    checks = list(a.checks().values())
+
+    def related(entry) -> set[str]:
+        return uses[entry.function] | _names(entry.code, names)
+
+    groups: list[list] = []
+    alone: list[list] = []
+    for entry in a.catalogue():
+        scope = namespace(a, {entry.function: planted(entry)})
+        own = {check.grade_id for check in checks if check.function == entry.function}
+        if (not lost_in_grading(a, scope, RUN_SEEDS[0]) <= own
+                or not _keeps_its_arguments(checks, entry, scope)):
+            alone.append([entry])
+            continue
+        for group in groups:
+            if all(other.function != entry.function and other.function not in related(entry)
+                   and entry.function not in related(other) for other in group):
+                group.append(entry)
+                break
+        else:
+            groups.append([entry])
+    return groups + alone

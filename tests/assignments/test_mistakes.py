@@ -2,7 +2,8 @@
 
 Each entry of the assignment's catalogue (solutions/<name>/mistakes.py) is typed into the
 model answers in place of its function's answer, and the whole catalogue is graded as one batch
-through the real pipeline. The grade cells each one loses must be exactly those whose checks
+through the real pipeline (entries that cannot affect one another share a notebook:
+corpus.packed). The grade cells each one loses must be exactly those whose checks
 its code fails here in this process (a hidden test in the kernel, or any check in the clean
 room with the batch's own seed), and the message of every lost cell of its function must name
 it (solutions.checking.MARK and the entry's name). A wrong answer that matches no entry keeps
@@ -75,14 +76,16 @@ def test_the_feedback_names_each_planted_mistake(batch):
     checks = a.checks()
     unnamed = {}
     for sid, student in mistakes(batch).items():
-        entry = entries[student.key]
         messages, page = batch.messages(sid), batch.feedback(sid)
-        own = sorted(g for g in batch.lost(sid) if checks[g].function == entry.function)
-        missing = [f"{g}: {messages[g]}" for g in own
-                   if checking.MARK + entry.name not in messages[g]]
-        shown = page.count(f"<strong>{html.escape(entry.name)}</strong>")
-        if missing or shown < len(own):
-            unnamed[sid] = missing or [f"the feedback page names it {shown} times"]
+        for key in student.key.split():
+            entry = entries[key]
+            own = sorted(g for g in batch.lost(sid) if checks[g].function == entry.function)
+            missing = [f"{g}: {messages[g]}" for g in own
+                       if checking.MARK + entry.name not in messages[g]]
+            shown = page.count(f"<strong>{html.escape(entry.name)}</strong>")
+            if missing or shown < len(own):
+                unnamed[f"{sid} ({key})"] = missing or [f"the feedback page names it {shown} "
+                                                        "times"]
     assert unnamed == {}
 
 
