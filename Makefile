@@ -75,9 +75,10 @@ lint: setup
 	$(BIN)/ruff check .
 
 # Tests run on every core (pytest-xdist). A module's tests stay on one worker (loadscope), so
-# that a module-scoped fixture (a class graded once and read by many tests) is built once.
+# that a module-scoped fixture (a class graded once and read by many tests) is built once; the
+# modules go in the order tests/conftest.py gives them (the long ones early).
 test: lint
-	$(BIN)/python -m pytest -n auto --dist loadscope
+	$(BIN)/python -m pytest -n auto --dist loadscope --no-loadscope-reorder
 
 demo: setup
 	$(BIN)/python -m autograder demo

@@ -50,11 +50,19 @@ def pytest_collection_modifyitems(config, items):
         reason = gaps.get(getattr(a, "name", ""), {}).get(item.originalname)
         if reason:
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
-    # The longest modules first: under pytest-xdist (make test: --dist loadscope) each worker
-    # then ends with short ones, instead of one worker running a long one alone at the end.
-    items.sort(key=lambda item: Path(item.fspath).name not in LONGEST)
+    # Under pytest-xdist (make test: --dist loadscope --no-loadscope-reorder, a module to a
+    # worker, in this order): the long test that mostly waits first, beside the conformance
+    # suite, which keeps both cores busy; then the other long modules, so that no worker runs
+    # one alone at the end.
+    items.sort(key=_position)
 
 
-# Modules whose tests take a minute or more in all (pytest --durations): an attack that sleeps
-# past every limit, Dask clusters started and killed, a real JupyterLab in Chromium.
-LONGEST = {"test_sandbox_pipeline.py", "test_cluster.py", "test_browser.py"}
+def _position(item) -> int:
+    path = Path(item.fspath)
+    if path.name == "test_sandbox_pipeline.py":  # an attack sleeps past every limit: minutes
+        return 0
+    if CONFORMANCE in path.parents:
+        return 1
+    if path.name in ("test_cluster.py", "test_browser.py"):  # clusters, a real JupyterLab
+        return 2
+    return 3
