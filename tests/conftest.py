@@ -52,8 +52,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
     # Under pytest-xdist (make test: --dist loadscope --no-loadscope-reorder, a module to a
     # worker, in this order): the long test that mostly waits first, beside the conformance
-    # suite, which keeps both cores busy; then the other long modules, so that no worker runs
-    # one alone at the end.
+    # suite, which keeps both cores busy; then the other long modules (LONG), so that no worker
+    # runs one alone at the end.
     items.sort(key=_position)
 
 
@@ -63,6 +63,12 @@ def _position(item) -> int:
         return 0
     if CONFORMANCE in path.parents:
         return 1
-    if path.name in ("test_cluster.py", "test_browser.py"):  # clusters, a real JupyterLab
+    if path.name in LONG:
         return 2
     return 3
+
+
+# Modules of a few long tests each (clusters, a real JupyterLab, whole classes graded): early, so
+# that the many short tests of the other modules even out the workers' ends.
+LONG = {"test_cluster.py", "test_browser.py", "test_similarity.py", "test_preflight.py",
+        "test_determinism.py", "test_demo.py", "test_repair_corpus.py", "test_autograder_real.py"}
