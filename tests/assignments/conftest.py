@@ -146,6 +146,11 @@ def _grade(a: course.Assignment, root: Path, plan: dict[str, Student]) -> None:
 
     subs.write_class(root / "submissions", {sid: _content(a, sid, s) for sid, s in plan.items()},
                      assignment=a.name)
+    # The workspace's clean-room seed (kept in DIR/.autograder/seed, drawn at random otherwise):
+    # the one the in-process tests judge with (corpus.RUN_SEEDS), so that the batch draws the
+    # same inputs in every test run and what it finds can be reproduced.
+    (root / "out" / ".autograder").mkdir(parents=True)
+    (root / "out" / ".autograder" / "seed").write_text(str(corpus.RUN_SEEDS[0]))
     grade(root / "submissions", root / "out", progress=False, assignment=a.name)
 
 
