@@ -247,8 +247,10 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
             rows[sub.student_id] = row
     reused = len(found) - len(to_grade)
 
-    # The preflight (autograder.preflight): the model answers go first through the same runner;
-    # the students after them are graded meanwhile but committed only once they pass.
+    # The preflight (autograder.preflight): the model answers go first through the same runner,
+    # in a thread beside the `jobs` (they share the cores with the first students instead of
+    # holding up a lane for a whole notebook); the students are graded meanwhile but committed
+    # only once they pass.
     # (On a cluster each worker checks itself: this process starts no sandbox at all.)
     here = runner is None and cluster is None and bool(to_grade)
     preflight_key = ({"digest": digest, "environment": _preflight.environment()} if here
@@ -281,7 +283,7 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
         cancel = threading.Event()
         grade_one = functools.partial(_grade_locally, course, options, cancel)
         batches = functools.partial(local.run, grade_one, jobs=jobs or os.cpu_count() or 1,
-                                    cancel=cancel)
+                                    cancel=cancel, beside=int(model is not None))
     else:
         from .runners import dask as dask_runner
 
