@@ -255,7 +255,10 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     here = runner is None and cluster is None and bool(to_grade)
     preflight_key = ({"digest": digest, "environment": _preflight.environment()} if here
                      else None)
-    check_first = here and not _preflight.passed_before(ws.root, preflight_key)
+    # A kernel factory of the caller's (the API's hook) is an environment no record describes:
+    # its preflight always runs.
+    check_first = here and (custom_factory
+                            or not _preflight.passed_before(ws.root, preflight_key))
     model = (_preflight.model_answers(spec, ws.root / "source" / ws.assignment / ws.notebook,
                                       ws.release_notebook) if check_first else None)
     grader.hold = check_first
@@ -301,7 +304,7 @@ def _grade(found, collected, ws: Workspace, *, force, jobs, timeout, unsafe, pro
     rows.update(grader.run(work_to_run(), len(to_grade), batches,
                            preflight=model[0] if model is not None else None,
                            timeout=limits.timeout))
-    if model is not None:
+    if model is not None and not custom_factory:
         _preflight.record(ws.root, preflight_key, time.perf_counter() - started)
     ordered = [rows[s.student_id] for s in found]
     grade_ids = [c.grade_id for c in assignment.grade_cells]

@@ -10,13 +10,17 @@ what to do.
 
 A passed preflight is recorded in DIR/.autograder/preflight.json under a key made of the grades'
 own key (everything that decides a grade) and the environment's identity (the Python, the
-packages the kernel imports, the reference package's folder, the sandbox), so an unchanged setup
-does not pay for it twice.
+packages the kernel imports, the reference package's folder, the sandbox), and in this user's
+cache (:func:`shared_folder`, one file per key), so an unchanged setup does not pay for it
+twice: neither in the same DIR nor in another (a second --out for the same course, a class
+graded in parts).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 from importlib import metadata
@@ -70,22 +74,57 @@ def environment() -> dict:
             "reference": reference, "bwrap": sandbox.bubblewrap().describe()}
 
 
+CACHE_ENV = "AUTOGRADER_CACHE_DIR"  # where the shared records go, if set
+
+
+def shared_folder() -> Path:
+    """This user's folder of passed preflights: $AUTOGRADER_CACHE_DIR, else
+    $XDG_CACHE_HOME/autograder/preflight, else ~/.cache/autograder/preflight."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "autograder" / "preflight"
+
+
 def _path(root: Path) -> Path:
     return Path(root) / MARKER / "preflight.json"
 
 
-def passed_before(root: Path, key: dict) -> bool:
-    """Whether this workspace's preflight already passed under ``key``."""
+def _shared(key: dict) -> Path:
+    name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    return shared_folder() / f"{name}.json"
+
+
+def _passed(path: Path, key: dict) -> bool:
     try:
-        record = json.loads(_path(root).read_text())
+        record = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
     return record.get("key") == key and record.get("passed") is True
 
 
+def passed_before(root: Path, key: dict) -> bool:
+    """Whether the preflight already passed under ``key``: in this workspace, or in another
+    (this user's shared record; the workspace then gets its own copy)."""
+    if _passed(_path(root), key):
+        return True
+    shared = _shared(key)
+    if not _passed(shared, key):
+        return False
+    try:
+        atomic_write(_path(root), shared.read_text())
+    except OSError:
+        pass
+    return True
+
+
 def record(root: Path, key: dict, seconds: float) -> None:
-    atomic_write(_path(root), json.dumps({"key": key, "passed": True, "seconds": seconds},
-                                         indent=1))
+    text = json.dumps({"key": key, "passed": True, "seconds": seconds}, indent=1)
+    atomic_write(_path(root), text)
+    try:  # a cache: a folder that cannot be written only costs the next run a preflight
+        atomic_write(_shared(key), text)
+    except OSError:
+        pass
 
 
 def judge(graded, error: BaseException | None, max_score: float, timeout: float) -> Verdict:

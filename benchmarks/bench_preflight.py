@@ -2,8 +2,9 @@
 
 Runs the instructor's command, `python -m autograder grade SUBMISSIONS --out DIR`, on N
 correct submissions of an assignment into a fresh DIR, alternately with the preflight (a new
-DIR: the model answers are graded beside the first students) and without it (a new DIR given
-an earlier run's preflight.json: an unchanged setup, which skips it), ROUNDS pairs, the order
+DIR and an empty preflight cache, autograder.preflight.shared_folder: the model answers are
+graded beside the first students) and without it (a new DIR, and the cache an earlier run
+filled: an unchanged setup, which skips it), ROUNDS pairs, the order
 within a pair alternating. Prints, for each run, the wall clock of the whole command (Python's
 start and imports, the sandbox, the workspace, the grading and the report: what the instructor
 waits for) and the CPU time of all its processes (the zygote, the kernels and the clean rooms
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import course, submissions  # noqa: E402
+from autograder import course, preflight, submissions  # noqa: E402
 
 
 class Accounting:
@@ -74,9 +75,11 @@ class Accounting:
                 print(f"could not remove the cgroup {self.group}: {error}")
 
 
-def grade(subs: Path, out: Path, assignment: str) -> float:
-    """Seconds the instructor's command took; raises if it failed or a submission lost points."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def grade(subs: Path, out: Path, assignment: str, cache: Path) -> float:
+    """Seconds the instructor's command took, with `cache` for its preflight records; raises if
+    it failed or a submission lost points."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           preflight.CACHE_ENV: str(cache)}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
                     "--assignment", assignment, "--no-progress"],
@@ -105,19 +108,18 @@ def main() -> int:
         subs = folder / "subs"
         submissions.write_class(subs, {f"s{i:03d}": nb for i in range(args.n)},
                                 assignment=a.name)
-        # A first run (not counted) leaves the preflight record the runs "without" are given.
-        grade(subs, folder / "first", a.name)
+        # A first run (not counted) fills the cache that the runs "without" are given.
+        filled = folder / "cache-filled"
+        grade(subs, folder / "first", a.name, filled)
         record = folder / "first" / ".autograder" / "preflight.json"
         runs: dict[str, list[tuple[float, float | None]]] = {"with": [], "without": []}
         for round_ in range(args.rounds):
             order = ("with", "without") if round_ % 2 == 0 else ("without", "with")
             for kind in order:
                 out = folder / f"{kind}-{round_}"
-                if kind == "without":
-                    (out / ".autograder").mkdir(parents=True)
-                    shutil.copy(record, out / ".autograder" / "preflight.json")
+                cache = filled if kind == "without" else folder / f"cache-{round_}"
                 cpu = accounting.seconds()
-                seconds = grade(subs, out, a.name)
+                seconds = grade(subs, out, a.name, cache)
                 cpu = None if cpu is None else accounting.seconds() - cpu
                 ran = (out / ".autograder" / "preflight.json").read_text() != record.read_text()
                 if ran != (kind == "with"):

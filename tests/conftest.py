@@ -8,16 +8,23 @@ Known gaps: tests/known_gaps.toml lists the guarantees of the conformance suite
 (tests/assignments/) that an assignment does not hold yet, each with the reason. Those tests are
 marked ``xfail(strict=True)`` for that assignment only: they must fail for the reason given,
 and the day they pass (the gap is closed) the run fails until the entry is removed.
+
+Passed preflights (autograder.preflight) are remembered for the test session only, in a folder
+of its own shared by the xdist workers: a test never skips the preflight because of a run
+before the session, and the many gradings of an unchanged setup pay for it once.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from autograder import course
+from autograder import course, preflight
 
 ASSIGNMENTS = course.assignments()
 KNOWN_GAPS = Path(__file__).with_name("known_gaps.toml")
@@ -27,6 +34,17 @@ CONFORMANCE = Path(__file__).with_name("assignments")
 @pytest.fixture(scope="module", params=ASSIGNMENTS, ids=[a.name for a in ASSIGNMENTS])
 def assignment(request) -> course.Assignment:
     return request.param
+
+
+def pytest_configure(config):
+    # The controller runs this before it starts the xdist workers, which inherit the variable.
+    if not hasattr(config, "workerinput"):
+        os.environ[preflight.CACHE_ENV] = tempfile.mkdtemp(prefix="autograder-preflight-")
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ.pop(preflight.CACHE_ENV, ""), ignore_errors=True)
 
 
 def known_gaps() -> dict[str, dict[str, str]]:

@@ -130,11 +130,13 @@ def test_a_package_missing_in_the_kernel_refuses_with_its_cause(tmp_path, two_st
 def test_a_timeout_too_small_for_the_model_answers_refuses_with_its_cause(tmp_path,
                                                                           two_students):
     """The copy's model answer of one function computes for 4 s of CPU each time it is called
-    (far more than any answer needs); --timeout 2 is then too small for it on any machine."""
+    (far more than any answer needs); --timeout 2 is then too small for it on any machine.
+    The function is the last one the learner writes, which no other calls: only its own cells
+    wait out the limit."""
     copy = _copy_course(tmp_path / "course")
     source = copy / "source" / FIRST.name / FIRST.notebook
     nb = nbformat.read(source, 4)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")][-1]
     begin = next(line for line in cell.source.splitlines() if "### BEGIN SOLUTION" in line)
     indent = begin[: len(begin) - len(begin.lstrip())]
     slow = "".join(f"{indent}{line}\n" for line in (
@@ -159,6 +161,12 @@ def test_an_unchanged_setup_does_not_pay_for_the_preflight_twice(tmp_path, two_s
     assert again.returncode == 0, again.stderr
     assert "graded 1, unchanged since the last run 2" in again.stdout
     assert record.stat().st_mtime_ns == written  # the same key: not run again
+    # Another output folder for the same setup: the shared record (this session's,
+    # tests/conftest.py) spares it too; a run would have written its own time.
+    other = _grade(two_students, tmp_path / "other", REPO)
+    assert other.returncode == 0, other.stderr
+    assert (tmp_path / "other" / ".autograder" / "preflight.json").read_text() == \
+        record.read_text()
     third = _grade(more, out, REPO, "--timeout", "11", "--force")  # an option that decides
     assert third.returncode == 0, third.stderr
     assert record.stat().st_mtime_ns != written
