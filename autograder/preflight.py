@@ -95,24 +95,26 @@ def _shared(key: dict) -> Path:
     return shared_folder() / f"{name}.json"
 
 
-def _passed(path: Path, key: dict) -> bool:
+def _passed(path: Path, key: dict) -> str | None:
+    """The record at ``path`` if it says the preflight passed under ``key``, else None."""
     try:
-        record = json.loads(path.read_text())
+        text = path.read_text()
+        record = json.loads(text)
     except (OSError, ValueError):
-        return False
-    return record.get("key") == key and record.get("passed") is True
+        return None
+    return text if record.get("key") == key and record.get("passed") is True else None
 
 
 def passed_before(root: Path, key: dict) -> bool:
     """Whether the preflight already passed under ``key``: in this workspace, or in another
     (this user's shared record; the workspace then gets its own copy)."""
-    if _passed(_path(root), key):
+    if _passed(_path(root), key) is not None:
         return True
-    shared = _shared(key)
-    if not _passed(shared, key):
+    shared = _passed(_shared(key), key)
+    if shared is None:
         return False
     try:
-        atomic_write(_path(root), shared.read_text())
+        atomic_write(_path(root), shared)
     except OSError:
         pass
     return True
